@@ -24,7 +24,8 @@ var importRules = []importRule{
 	{from: "shared/", allow: []string{"shared/"}},
 	{from: "provider/", allow: []string{"shared/rmm", "shared/providertest", "provider/"}},
 	{from: "plugin/", allow: []string{"shared/rmmplugin", "shared/rmm", "provider/"}},
-	{from: "host/", allow: []string{"host/", "shared/rmm", "shared/rmmgrpc", "migrations"}},
+	// Host tests may launch the conformance suite's fake provider.
+	{from: "host/", allow: []string{"host/", "shared/rmm", "shared/rmmgrpc", "shared/providertest", "migrations"}},
 	{from: "migrations", allow: nil},
 }
 

@@ -105,6 +105,12 @@ func callStream[PReq any, T any, P any, F any](ctx context.Context, c *client, r
 				cancel()
 				return rmm.SyncSummary{}, fmt.Errorf("rmmgrpc: sink: %w", err)
 			}
+			// Frames already buffered must not complete a call the caller
+			// cancelled meanwhile.
+			if err := ctx.Err(); err != nil {
+				cancel()
+				return rmm.SyncSummary{}, err
+			}
 		}
 		// A frame of a kind this host does not know is skipped.
 	}
