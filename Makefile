@@ -57,7 +57,7 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$')); \
 		if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
-	$(GO) test -count=1 -run TestImport ./integration_test/
+	$(GO) test -count=1 ./integration_test/imports/
 
 clean:
 	rm -rf $(BIN)

@@ -1,4 +1,4 @@
-package integration_test
+package imports
 
 import (
 	"os/exec"
@@ -26,12 +26,13 @@ var importRules = []importRule{
 	{from: "plugin/", allow: []string{"shared/rmmplugin", "shared/rmm", "provider/"}},
 	// Host tests may launch the conformance suite's fake provider.
 	{from: "host/", allow: []string{"host/", "shared/rmm", "shared/rmmgrpc", "shared/providertest", "migrations"}},
-	{from: "migrations", allow: nil},
+	// The schema tests run the migrations on a throwaway cluster.
+	{from: "migrations", allow: []string{"migrations", "host/pgcluster"}},
 }
 
 func TestImportBoundaries(t *testing.T) {
 	_, file, _, _ := runtime.Caller(0)
-	root := filepath.Dir(filepath.Dir(file))
+	root := filepath.Dir(filepath.Dir(filepath.Dir(file)))
 	cmd := exec.Command("go", "list", "-e", "-f",
 		`{{.ImportPath}} {{join .Imports " "}} {{join .TestImports " "}} {{join .XTestImports " "}}`, "./...")
 	cmd.Dir = root

@@ -1,0 +1,10 @@
+DROP TABLE rmm_alerts;
+DROP TABLE asset_software;
+DROP TABLE software_catalog;
+DROP TABLE tenant_external_entity_mappings;
+DROP TABLE server_assets;
+DROP TABLE workstation_assets;
+DROP TABLE assets;
+DROP TABLE rmm_organization_mappings;
+DROP TABLE tenant_secrets;
+DROP TABLE rmm_integrations;

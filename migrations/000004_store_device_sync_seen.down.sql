@@ -1,0 +1,1 @@
+DROP TABLE rmm_device_sync_seen;
