@@ -1,0 +1,166 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+)
+
+// PageInfo describes one answer of a list endpoint.
+type PageInfo struct {
+	// Enveloped is set for a DRF page {"count", "next", "previous",
+	// "results"}; a plain array leaves it false.
+	Enveloped bool
+	Count     int64
+	Next      string // absolute URL of the next page, "" on the last one
+	Items     int    // elements in this answer
+}
+
+// decodeList walks a list answer one element at a time, so a page of
+// thousands of agents is never held in memory as a whole. It accepts a DRF
+// envelope or a plain array (the beta client list is not paginated, API.md
+// §4.1).
+//
+// info is filled in as the answer is read, so onItem can already see the
+// count (DRF writes it before the results).
+func decodeList(dec *json.Decoder, info *PageInfo, onItem func(json.RawMessage) error) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	switch tok {
+	case json.Delim('['):
+		return decodeArray(dec, info, onItem, false)
+	case json.Delim('{'):
+	default:
+		return fmt.Errorf("expected a JSON list or page, got %v", tok)
+	}
+	info.Enveloped = true
+	sawResults := false
+	for dec.More() {
+		key, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		switch key {
+		case "count":
+			if err := dec.Decode(&info.Count); err != nil {
+				return err
+			}
+		case "next":
+			var next *string
+			if err := dec.Decode(&next); err != nil {
+				return err
+			}
+			if next != nil {
+				info.Next = *next
+			}
+		case "results":
+			sawResults = true
+			if err := decodeArray(dec, info, onItem, true); err != nil {
+				return err
+			}
+		default:
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return err
+			}
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return err
+	}
+	if !sawResults {
+		return fmt.Errorf("the page has no results list")
+	}
+	return nil
+}
+
+func decodeArray(dec *json.Decoder, info *PageInfo, onItem func(json.RawMessage) error, open bool) error {
+	if open {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		if tok == nil { // "results": null
+			return nil
+		}
+		if tok != json.Delim('[') {
+			return fmt.Errorf("expected a results list, got %v", tok)
+		}
+	}
+	for dec.More() {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return err
+		}
+		info.Items++
+		if err := onItem(raw); err != nil {
+			return callbackError{err}
+		}
+	}
+	_, err := dec.Token() // ']'
+	return err
+}
+
+// callbackError marks an error returned by the caller's item callback, so
+// it passes through unchanged instead of being taken for a read failure.
+type callbackError struct{ err error }
+
+func (e callbackError) Error() string { return e.err.Error() }
+func (e callbackError) Unwrap() error { return e.err }
+
+// interruptedError marks an answer that broke off while its body was read
+// (a stall, a reset, a cut): reading it again may work.
+type interruptedError struct{ err error }
+
+func (e *interruptedError) Error() string { return e.err.Error() }
+func (e *interruptedError) Unwrap() error { return e.err }
+
+// list GETs (or PATCHes) a list endpoint and streams its elements.
+func (c *Client) list(ctx context.Context, cl call, onItem func(json.RawMessage) error) (PageInfo, error) {
+	var info PageInfo
+	err := c.listInto(ctx, cl, &info, onItem)
+	return info, err
+}
+
+// listInto is list with the page information visible to onItem.
+func (c *Client) listInto(ctx context.Context, cl call, info *PageInfo, onItem func(json.RawMessage) error) error {
+	resp, err := c.do(ctx, cl)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if err := decodeList(json.NewDecoder(resp.Body), info, onItem); err != nil {
+		if ce, ok := err.(callbackError); ok {
+			return ce.err
+		}
+		mapped := c.readError(ctx, cl, err)
+		var ne *NetError
+		if ctx.Err() == nil && (errors.As(err, &ne) && ne.Kind != NetTLS || errors.Is(err, io.ErrUnexpectedEOF)) {
+			return &interruptedError{mapped}
+		}
+		return mapped
+	}
+	// Drain what follows the value so the connection can be reused.
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
+	return nil
+}
+
+// probe sends cl and only checks that the answer is a JSON success; the
+// body is not read. TestConnection uses it on listings that can be large.
+func (c *Client) probe(ctx context.Context, cl call) error {
+	resp, err := c.do(ctx, cl)
+	if err != nil {
+		return err
+	}
+	return resp.Body.Close()
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	return slices.Sorted(maps.Keys(m))
+}
