@@ -34,7 +34,7 @@ run: build
 	$(BIN)/psa-host serve --edition $(EDITION) --plugin-dir $(PLUGINDIR) --data-dir .data --dev
 
 demo: build
-	$(BIN)/psa-host demo --plugin-dir $(PLUGINDIR) --data-dir .data/demo --fleet 500
+	$(GO) run ./integration_test/demo -psa-host $(BIN)/psa-host -plugin-dir $(PLUGINDIR) -data-dir .data/demo -fleet 500
 
 # Tests start their own throwaway PostgreSQL clusters from Debian's binaries.
 test:

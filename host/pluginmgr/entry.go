@@ -60,6 +60,7 @@ func (e *entry) setMetaLocked(inst *instance) {
 	e.info.ProtocolVersion = inst.protocol
 	e.info.Editions = inst.meta.Editions
 	e.info.Capabilities = inst.meta.Capabilities
+	e.info.Webhook = inst.meta.Webhook
 }
 
 // down records that no instance is live, and why.

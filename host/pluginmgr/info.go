@@ -41,7 +41,12 @@ type PluginInfo struct {
 	ProtocolVersion int              `json:"protocol_version"`
 	Editions        []rmm.Edition    `json:"editions"`
 	Capabilities    []rmm.Capability `json:"capabilities"`
-	State           State            `json:"state"`
+	// Webhook is how the provider's webhooks are authenticated (its secret
+	// header) and configured, as Describe said at launch; nil when it takes
+	// none. It stays while the plugin is down, so webhook ingress keeps
+	// working.
+	Webhook *rmm.WebhookSpec `json:"webhook,omitempty"`
+	State   State            `json:"state"`
 	// Reason says why the plugin is not running, or what to know about it
 	// (e.g. that it runs unverified).
 	Reason    string    `json:"reason,omitempty"`
@@ -54,5 +59,10 @@ type PluginInfo struct {
 func (p PluginInfo) clone() PluginInfo {
 	p.Editions = slices.Clone(p.Editions)
 	p.Capabilities = slices.Clone(p.Capabilities)
+	if p.Webhook != nil {
+		w := *p.Webhook
+		w.Templates = slices.Clone(w.Templates)
+		p.Webhook = &w
+	}
 	return p
 }

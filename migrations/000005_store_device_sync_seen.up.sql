@@ -10,6 +10,8 @@ CREATE TABLE rmm_device_sync_seen (
     generation     bigint NOT NULL, -- rmm_sync_state.full_sync_generation of the sync
     asset_id       uuid   NOT NULL,
     PRIMARY KEY (tenant, integration_id, generation, asset_id),
-    FOREIGN KEY (tenant, integration_id) REFERENCES rmm_integrations (tenant, integration_id) ON DELETE CASCADE,
-    FOREIGN KEY (tenant, asset_id) REFERENCES assets (tenant, asset_id) ON DELETE CASCADE
+    FOREIGN KEY (tenant, integration_id) REFERENCES rmm_integrations (tenant, integration_id) ON DELETE CASCADE
+    -- No foreign key to assets on purpose: its check would lock (and so
+    -- write to) every asset row the sync saw. A deleted asset's row is
+    -- dropped with its generation.
 );

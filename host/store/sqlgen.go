@@ -1,0 +1,50 @@
+package store
+
+import "strings"
+
+// Helpers that render the repetitive parts of the bulk upserts from one
+// column list, so the change test and the SET list cannot drift apart.
+
+// col is a target column and the expression over the staging row "s" that
+// fills it.
+type col struct {
+	name string // quoted where needed, e.g. `"current_user"`
+	expr string
+}
+
+func colNames(cols []col, prefix string) string {
+	parts := make([]string, len(cols))
+	for i, c := range cols {
+		parts[i] = prefix + c.name
+	}
+	return strings.Join(parts, ", ")
+}
+
+func colExprs(cols []col) string {
+	parts := make([]string, len(cols))
+	for i, c := range cols {
+		parts[i] = c.expr
+	}
+	return strings.Join(parts, ", ")
+}
+
+// sameAsSource is true when the target row t already holds the values the
+// source row would write: such rows are filtered out before the INSERT, so
+// an unchanged row is not even locked.
+func sameAsSource(cols []col) string {
+	return "(" + colNames(cols, "t.") + ") IS NOT DISTINCT FROM (" + colExprs(cols) + ")"
+}
+
+// differsFromExcluded guards ON CONFLICT DO UPDATE against rewriting a row
+// that a concurrent writer already brought up to date.
+func differsFromExcluded(cols []col) string {
+	return "(" + colNames(cols, "t.") + ") IS DISTINCT FROM (" + colNames(cols, "EXCLUDED.") + ")"
+}
+
+func setExcluded(cols []col) string {
+	parts := make([]string, len(cols))
+	for i, c := range cols {
+		parts[i] = c.name + " = EXCLUDED." + c.name
+	}
+	return strings.Join(parts, ", ")
+}

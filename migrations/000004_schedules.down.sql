@@ -1,0 +1,1 @@
+DROP TABLE IF EXISTS rmm_schedules;
