@@ -122,6 +122,7 @@ func (s *server) routes() {
 	s.mux.Handle("GET /api/v1/assets/{id}/software", s.authed(s.assetSoftware))
 
 	s.mux.Handle("GET /api/v1/alerts", s.authed(s.listAlerts))
+	s.mux.Handle("GET /api/v1/events", s.authed(s.listEvents))
 
 	// Webhooks: the ingress authenticates each delivery by its secret, not
 	// by an API key, and answers every method itself (405 but for POST).

@@ -32,6 +32,8 @@ type Store interface {
 	ListAlerts(ctx context.Context, tenantID string, f store.AlertFilter) ([]store.Alert, error)
 
 	GetJob(ctx context.Context, tenantID, jobID string) (store.Job, error)
+
+	Events(ctx context.Context, tenantID string, after int64, limit int) ([]store.Event, error)
 }
 
 // Syncer runs plugin calls for the API (implemented by host/syncer).

@@ -534,3 +534,9 @@ func minimalMeta() rmm.Metadata {
 		AuthModes:    []rmm.AuthModeSpec{{Mode: rmm.AuthAPIKey, RequiredSecrets: []string{"api_key"}}},
 	}
 }
+
+// Events: the fake keeps no outbox; the real-store tests read events.
+func (f *fakeStore) Events(_ context.Context, tenantID string, after int64, limit int) ([]store.Event, error) {
+	defer f.enter("Events")()
+	return nil, nil
+}

@@ -17,7 +17,10 @@ import (
 // back, in one statement. A batch costs a fixed number of statements.
 
 // lockAlertsSQL serialises alert writes per integration: a webhook and a
-// backfill delivering the same new alert must not both insert it.
+// backfill delivering the same new alert must not both insert it, nor
+// both count the same repeat. Rows are read without FOR UPDATE, which
+// would write a lock into every row of a batch that changes nothing; any
+// other writer of rmm_alerts rows must take this lock too.
 const lockAlertsSQL = `SELECT pg_advisory_xact_lock(hashtextextended('rmm_alerts/' || $1::text || '/' || $2::text, 0))`
 
 const currentAlertsSQL = `
@@ -26,8 +29,7 @@ SELECT dedup_key, external_alert_id, coalesce(external_device_id, ''), coalesce(
        coalesce(message, ''), coalesce(device_name, ''), occurrence_count, triggered_at, resolved_at, last_occurrence_at,
        metadata
   FROM rmm_alerts
- WHERE tenant = $1 AND integration_id = $2 AND dedup_key = ANY($3::text[])
-   FOR UPDATE`
+ WHERE tenant = $1 AND integration_id = $2 AND dedup_key = ANY($3::text[])`
 
 const alertAssetsSQL = `
 SELECT rmm_device_id, asset_id::text FROM assets

@@ -38,6 +38,15 @@ func assetSelect(tenantID string) sq.SelectBuilder {
 		Where("a.tenant = ?", tenantID)
 }
 
+// whereArgs are a filter's arguments: the keyset "after" condition looks
+// the previous page's last row up within the tenant.
+func whereArgs(field, tenantID, value string) []any {
+	if field == "after" {
+		return []any{tenantID, value}
+	}
+	return []any{value}
+}
+
 func scanAsset(r pgx.CollectableRow) (Asset, error) {
 	var a Asset
 	err := r.Scan(&a.ID, &a.ClientID, &a.AssetType, &a.Name, &a.Status, &a.SerialNumber,
@@ -73,7 +82,7 @@ func (s *Store) ListAssets(ctx context.Context, tenantID string, f AssetFilter) 
 	for _, id := range []struct{ field, value, where string }{
 		{"integration_id", f.IntegrationID, "a.integration_id = ?"},
 		{"client_id", f.ClientID, "a.client_id = ?"},
-		{"after", f.After, "(a.name, a.asset_id) > (SELECT name, asset_id FROM assets WHERE tenant = a.tenant AND asset_id = ?)"},
+		{"after", f.After, "(a.name, a.asset_id) > (SELECT name, asset_id FROM assets WHERE tenant = ? AND asset_id = ?)"},
 	} {
 		if id.value == "" {
 			continue
@@ -81,7 +90,7 @@ func (s *Store) ListAssets(ctx context.Context, tenantID string, f AssetFilter) 
 		if !isUUID(id.value) {
 			return nil, &InvalidError{Field: id.field, Msg: "must be a UUID"}
 		}
-		q = q.Where(id.where, id.value)
+		q = q.Where(id.where, whereArgs(id.field, tenantID, id.value)...)
 	}
 	if f.AgentStatus != "" {
 		q = q.Where("a.agent_status = ?", f.AgentStatus)
@@ -147,7 +156,7 @@ func (s *Store) ListAlerts(ctx context.Context, tenantID string, f AlertFilter) 
 		Limit(pageSize(f.Limit))
 	for _, id := range []struct{ field, value, where string }{
 		{"integration_id", f.IntegrationID, "a.integration_id = ?"},
-		{"after", f.After, "(a.created_at, a.alert_id) < (SELECT created_at, alert_id FROM rmm_alerts WHERE tenant = a.tenant AND alert_id = ?)"},
+		{"after", f.After, "(a.created_at, a.alert_id) < (SELECT created_at, alert_id FROM rmm_alerts WHERE tenant = ? AND alert_id = ?)"},
 	} {
 		if id.value == "" {
 			continue
@@ -155,7 +164,7 @@ func (s *Store) ListAlerts(ctx context.Context, tenantID string, f AlertFilter) 
 		if !isUUID(id.value) {
 			return nil, &InvalidError{Field: id.field, Msg: "must be a UUID"}
 		}
-		q = q.Where(id.where, id.value)
+		q = q.Where(id.where, whereArgs(id.field, tenantID, id.value)...)
 	}
 	if f.Status != "" {
 		q = q.Where("a.status = ?", f.Status)

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -16,10 +17,12 @@ import (
 // longer list. Go only builds the COPY rows.
 
 // stageSoftwareSQL creates the batch's two staging tables: the rows as
-// sent, and the same resolved to one row per (asset, product). The key on
-// the second keeps every later look-up into it an index probe, whatever
-// the planner guesses about a table it has no statistics for.
+// sent, and the same resolved to one row per (asset, product). The key the
+// second gets (resolveSoftwareSQL) keeps every later look-up into it an
+// index probe, whatever the planner guesses about a table it has no
+// statistics for.
 const stageSoftwareSQL = `
+SET LOCAL work_mem = '32MB'; -- the batch's sorts, in memory rather than on disk
 CREATE TEMP TABLE stg_software (
     ord          integer NOT NULL,
     device_id    text    NOT NULL,
@@ -37,30 +40,35 @@ CREATE TEMP TABLE stg_asset_software (
     version      text,
     install_date date,
     size_bytes   bigint,
-    install_path text,
-    PRIMARY KEY (asset_id, software_id)
+    install_path text
 ) ON COMMIT DROP`
 
 func softwareCopyColumns() []string {
 	return []string{"ord", "device_id", "name", "norm_name", "publisher", "version", "install_date", "size_bytes", "install_path"}
 }
 
-// addProductsSQL adds products the catalog lacks, for devices that have an
-// asset. DO NOTHING neither locks
-// nor rewrites the products it already has; the first name seen for a
-// normalised name is the one the catalog keeps.
+// addProductsSQL adds the products the catalog lacks, for devices that
+// have an asset. Grouping hashes rather than sorts the batch; products the
+// catalog has are dropped before the INSERT, which neither locks nor
+// rewrites them. Names arrive trimmed, with inner whitespace collapsed; of
+// several spellings of one product in a batch the catalog keeps the lowest
+// (a deterministic choice).
 const addProductsSQL = `
 INSERT INTO software_catalog (tenant, name, publisher, normalized_name)
-SELECT DISTINCT ON (s.norm_name, s.publisher) $1::uuid, s.name, s.publisher, s.norm_name
-  FROM stg_software s
- WHERE EXISTS (SELECT 1 FROM assets a
-                WHERE a.tenant = $1 AND a.integration_id = $2 AND a.rmm_device_id = s.device_id)
- ORDER BY s.norm_name, s.publisher, s.ord
+SELECT $1::uuid, p.name, p.publisher, p.norm_name
+  FROM (SELECT s.norm_name, s.publisher, min(s.name) AS name
+          FROM stg_software s
+         WHERE EXISTS (SELECT 1 FROM assets a
+                        WHERE a.tenant = $1 AND a.integration_id = $2 AND a.rmm_device_id = s.device_id)
+         GROUP BY s.norm_name, s.publisher) p
+ WHERE NOT EXISTS (SELECT 1 FROM software_catalog c
+                    WHERE c.tenant = $1 AND c.normalized_name = p.norm_name
+                      AND coalesce(c.publisher, '') = coalesce(p.publisher, ''))
 ON CONFLICT (tenant, normalized_name, publisher) DO NOTHING`
 
 // resolveSoftwareSQL turns staged rows into (asset, product) rows, one per
 // product per asset (the last listed wins). Rows of devices without an
-// asset drop out here.
+// asset drop out here. The key is built after the load, in one pass.
 const resolveSoftwareSQL = `
 INSERT INTO stg_asset_software
 SELECT DISTINCT ON (a.asset_id, c.software_id)
@@ -70,6 +78,8 @@ SELECT DISTINCT ON (a.asset_id, c.software_id)
   JOIN software_catalog c ON c.tenant = $1 AND c.normalized_name = s.norm_name
                          AND coalesce(c.publisher, '') = coalesce(s.publisher, '')
  ORDER BY a.asset_id, c.software_id, s.ord DESC`
+
+const keySoftwareSQL = `ALTER TABLE stg_asset_software ADD PRIMARY KEY (asset_id, software_id)`
 
 // installCols are the asset_software columns an inventory sets; a row that
 // was uninstalled and is listed again becomes current (a reinstall).
@@ -114,7 +124,7 @@ SELECT (SELECT count(*) FROM stg_asset_software), count(*) FILTER (WHERE inserte
 // retireSoftwareSQL marks uninstalled what the batch's devices ($3, their
 // external ids, including devices that list nothing) no longer list.
 const retireSoftwareSQL = `
-UPDATE asset_software t SET is_current = false, uninstalled_at = now(), last_seen_at = now()
+UPDATE asset_software t SET is_current = false, uninstalled_at = now()
  WHERE t.tenant = $1
    AND t.asset_id = ANY (ARRAY(SELECT asset_id FROM assets
                                 WHERE tenant = $1 AND integration_id = $2 AND rmm_device_id = ANY ($3::text[])))
@@ -166,7 +176,7 @@ func (s *Store) UpsertSoftware(ctx context.Context, tenantID, integrationID stri
 				size = it.SizeBytes
 			}
 			rows = append(rows, []any{
-				int32(len(rows)), b.DeviceExternalID, clip(it.Name, maxSoftwareName), norm,
+				int32(len(rows)), b.DeviceExternalID, clip(strings.Join(strings.Fields(it.Name), " "), maxSoftwareName), norm,
 				textOrNil(clip(it.Publisher, maxPublisher)), textOrNil(clip(it.Version, maxVersion)),
 				timeOrNil(it.InstallDate), size, textOrNil(it.Location),
 			})
@@ -176,6 +186,9 @@ func (s *Store) UpsertSoftware(ctx context.Context, tenantID, integrationID stri
 		return c, nil
 	}
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := integrationExists(ctx, tx, tenantID, integrationID); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, stageSoftwareSQL); err != nil {
 			return fmt.Errorf("stage software: %w", err)
 		}
@@ -192,6 +205,9 @@ func (s *Store) UpsertSoftware(ctx context.Context, tenantID, integrationID stri
 		if _, err := tx.Exec(ctx, resolveSoftwareSQL, tenantID, integrationID); err != nil {
 			return fmt.Errorf("resolve software: %w", err)
 		}
+		if _, err := tx.Exec(ctx, keySoftwareSQL); err != nil {
+			return fmt.Errorf("resolve software: %w", err)
+		}
 		var total, inserted, updated int64
 		if err := tx.QueryRow(ctx, mergeSoftwareSQL(), tenantID).Scan(&total, &inserted, &updated); err != nil {
 			return fmt.Errorf("merge software: %w", err)
@@ -203,9 +219,6 @@ func (s *Store) UpsertSoftware(ctx context.Context, tenantID, integrationID stri
 		c.Created, c.Updated, c.Unchanged, c.Deleted = inserted, updated, total-inserted-updated, tag.RowsAffected()
 		return nil
 	})
-	if pgErrCode(err) == pgForeignKeyViolation {
-		return Counts{}, fmt.Errorf("%w: %w", ErrNotFound, err)
-	}
 	if err != nil {
 		return Counts{}, err
 	}

@@ -131,7 +131,7 @@ func TestUpsertSoftwareLifecycle(t *testing.T) {
 	}
 
 	b := ts.newFixture(t, "b")
-	if _, err := ts.UpsertSoftware(ctx, b.tenant, f.integration, []rmm.SoftwareBatch{inventory(d0, chrome)}); err != nil && !errors.Is(err, ErrNotFound) {
+	if _, err := ts.UpsertSoftware(ctx, b.tenant, f.integration, []rmm.SoftwareBatch{inventory(d0, chrome)}); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("another tenant's integration = %v", err)
 	}
 	if got := current(d0); len(got) != 3 {

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/msp-psa/psa-host/host/secrets"
 )
@@ -69,12 +68,7 @@ func (s *Store) CreateAPIKey(ctx context.Context, tenantID, name string) (string
 	return plain, err
 }
 
-// execer is what both a pool and a transaction offer.
-type execer interface {
-	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
-}
-
-func insertAPIKey(ctx context.Context, db execer, tenantID, name string) (string, error) {
+func insertAPIKey(ctx context.Context, db queryer, tenantID, name string) (string, error) {
 	key, err := secrets.NewAPIKey()
 	if err != nil {
 		return "", err
