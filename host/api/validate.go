@@ -132,6 +132,11 @@ func cleanSettings(raw json.RawMessage) (json.RawMessage, error) {
 	case trimmed[0] != '{':
 		return nil, errorf(http.StatusBadRequest, codeWrongType, "settings", "settings must be an object")
 	}
+	// The host's own settings (schedules) are checked here; the rest is
+	// the provider's to validate.
+	if _, err := store.ParseScheduleSettings(trimmed); err != nil {
+		return nil, storeError(err, "settings")
+	}
 	return json.RawMessage(trimmed), nil
 }
 

@@ -17,35 +17,48 @@ const (
 	ScheduleAlertsReconcile    = "alerts_reconcile"
 )
 
-// ScheduleSettings is the "schedule" object of an integration's settings.
-// Zero values take the defaults; a negative interval turns that schedule
-// off.
+// ScheduleSettings is the "schedule" object of an integration's settings,
+// with intervals as Go durations ("15m", "24h"). Empty values take the
+// defaults; "off" turns that schedule off.
 type ScheduleSettings struct {
-	Disabled              bool `json:"disabled,omitempty"`
-	DeviceSyncMinutes     int  `json:"device_sync_minutes,omitempty"`     // incremental device sync, default 15
-	FullSyncHours         int  `json:"full_sync_hours,omitempty"`         // full device sync, default 24
-	AlertReconcileMinutes int  `json:"alert_reconcile_minutes,omitempty"` // alert backfill, default 15
+	Disabled       bool   `json:"disabled,omitempty"`
+	DeviceSync     string `json:"device_sync,omitempty"`     // incremental device sync, default 15m
+	FullSync       string `json:"full_sync,omitempty"`       // full device sync, default 24h
+	AlertReconcile string `json:"alert_reconcile,omitempty"` // alert backfill, default 15m
 }
 
-// Intervals returns each enabled schedule's interval.
-func (s ScheduleSettings) Intervals() map[string]time.Duration {
+// MinScheduleInterval is the shortest interval a schedule may have.
+const MinScheduleInterval = time.Second
+
+// Intervals returns each enabled schedule's interval, or an error naming
+// the setting that is not a valid interval.
+func (s ScheduleSettings) Intervals() (map[string]time.Duration, error) {
 	out := map[string]time.Duration{}
 	if s.Disabled {
-		return out
+		return out, nil
 	}
-	set := func(name string, v int, def, unit time.Duration) {
-		switch {
-		case v < 0:
-		case v == 0:
-			out[name] = def
+	for _, e := range []struct {
+		name, field, value string
+		def                time.Duration
+	}{
+		{ScheduleDevicesIncremental, "device_sync", s.DeviceSync, 15 * time.Minute},
+		{ScheduleDevicesFull, "full_sync", s.FullSync, 24 * time.Hour},
+		{ScheduleAlertsReconcile, "alert_reconcile", s.AlertReconcile, 15 * time.Minute},
+	} {
+		switch e.value {
+		case "off":
+		case "":
+			out[e.name] = e.def
 		default:
-			out[name] = time.Duration(v) * unit
+			d, err := time.ParseDuration(e.value)
+			if err != nil || d < MinScheduleInterval {
+				return nil, &InvalidError{Field: "settings.schedule." + e.field,
+					Msg: fmt.Sprintf("%q is not an interval: use a duration such as \"15m\" or \"24h\", or \"off\"", e.value)}
+			}
+			out[e.name] = d
 		}
 	}
-	set(ScheduleDevicesIncremental, s.DeviceSyncMinutes, 15*time.Minute, time.Minute)
-	set(ScheduleDevicesFull, s.FullSyncHours, 24*time.Hour, time.Hour)
-	set(ScheduleAlertsReconcile, s.AlertReconcileMinutes, 15*time.Minute, time.Minute)
-	return out
+	return out, nil
 }
 
 // ParseScheduleSettings reads the schedule from integration settings.
@@ -58,6 +71,9 @@ func ParseScheduleSettings(settings []byte) (ScheduleSettings, error) {
 	}
 	if err := json.Unmarshal(settings, &wrapper); err != nil {
 		return ScheduleSettings{}, &InvalidError{Field: "settings.schedule", Msg: err.Error()}
+	}
+	if _, err := wrapper.Schedule.Intervals(); err != nil {
+		return ScheduleSettings{}, err
 	}
 	return wrapper.Schedule, nil
 }
@@ -91,9 +107,10 @@ func (s *Store) RefreshSchedules(ctx context.Context) error {
 		if err != nil {
 			continue // an unreadable schedule keeps the defaults off rather than guessing
 		}
-		for name, iv := range ss.Intervals() {
+		ivs, _ := ss.Intervals()
+		for name, iv := range ivs {
 			tenants, integrations, names = append(tenants, tenant), append(integrations, id), append(names, name)
-			intervals = append(intervals, int32(iv/time.Second))
+			intervals = append(intervals, int32(max(iv/time.Second, 1)))
 		}
 	}
 	rows.Close()

@@ -33,6 +33,8 @@ type serveFlags struct {
 	dev           bool
 	logLevel      string
 	logJSON       bool
+	schedulePoll  time.Duration
+	jobLease      time.Duration
 }
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -50,6 +52,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		"development mode (make run): create a master key if none, allow unlisted plugins, and create a default tenant")
 	fs.StringVar(&f.logLevel, "log-level", envOr("PSA_LOG_LEVEL", "info"), "log level: trace, debug, info, warn, error")
 	fs.BoolVar(&f.logJSON, "log-json", false, "log JSON lines")
+	fs.DurationVar(&f.schedulePoll, "schedule-poll", 30*time.Second, "how often due schedules are looked for (negative: never on this replica)")
+	fs.DurationVar(&f.jobLease, "job-lease", 30*time.Second, "how long a job stays claimed by this replica without a progress report")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -127,7 +131,7 @@ func serve(ctx context.Context, f serveFlags, log hclog.Logger, stdout io.Writer
 		f.publicURL = url
 	}
 
-	runner := syncer.New(st, mgr, log, syncer.Options{})
+	runner := syncer.New(st, mgr, log, syncer.Options{SchedulePoll: f.schedulePoll, Lease: f.jobLease})
 	proc := webhooks.NewProcessor(st, mgr, runner, log, webhooks.Options{})
 	ingress := webhooks.NewIngress(st, mgr, log, webhooks.IngressOptions{Wake: proc.Wake})
 	handler := api.New(api.Config{Store: st, Syncer: runner, Providers: mgr, Logger: log,
