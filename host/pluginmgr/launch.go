@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -45,6 +46,9 @@ type launcher struct {
 func (l launcher) launch(ctx context.Context, bin binary, sum []byte, log hclog.Logger) (*instance, error) {
 	cmd := exec.Command(bin.path)
 	cmd.Env = append([]string(nil), l.env...)
+	// A host that dies without closing the manager (SIGKILL, a crash) must
+	// not leave its plugins running.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  rmmgrpc.Handshake,
 		VersionedPlugins: rmmgrpc.PluginSets(nil),
