@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -35,7 +36,12 @@ const alertAssetsSQL = `
 SELECT rmm_device_id, asset_id::text FROM assets
  WHERE tenant = $1 AND integration_id = $2 AND rmm_device_id = ANY($3::text[])`
 
+// writeAlertsSQL writes the changed alerts and, joined on their dedup
+// keys ($19), the events they caused ($20 types, $21 payloads, in order),
+// completed with the alert's id and the integration's provider. It returns
+// how many events it wrote.
 const writeAlertsSQL = `
+WITH w AS (
 INSERT INTO rmm_alerts AS t (tenant, integration_id, dedup_key, external_alert_id, external_device_id,
        external_organization_id, asset_id, severity, raw_severity, status, alert_class, message, device_name,
        occurrence_count, triggered_at, resolved_at, last_occurrence_at, metadata)
@@ -55,7 +61,19 @@ ON CONFLICT (tenant, integration_id, dedup_key) DO UPDATE SET
        alert_class = EXCLUDED.alert_class, message = EXCLUDED.message, device_name = EXCLUDED.device_name,
        occurrence_count = EXCLUDED.occurrence_count, triggered_at = EXCLUDED.triggered_at,
        resolved_at = EXCLUDED.resolved_at, last_occurrence_at = EXCLUDED.last_occurrence_at,
-       metadata = EXCLUDED.metadata, updated_at = now()`
+       metadata = EXCLUDED.metadata, updated_at = now()
+RETURNING t.dedup_key, t.alert_id
+), ev AS (
+    INSERT INTO event_outbox (tenant, event_type, payload)
+    SELECT $1::uuid, e.event_type,
+           e.payload || jsonb_build_object('tenantId', $1::uuid, 'alertId', w.alert_id, 'provider', i.provider)
+      FROM unnest($19::text[], $20::text[], $21::jsonb[]) WITH ORDINALITY AS e(dedup_key, event_type, payload, ord)
+      JOIN w ON w.dedup_key = e.dedup_key
+      JOIN rmm_integrations i ON i.tenant = $1 AND i.integration_id = $2
+     ORDER BY e.ord
+    RETURNING 1
+)
+SELECT count(*) FROM ev`
 
 // UpsertAlerts writes alert events, in order, on their dedup keys (an
 // event without one uses its external id):
@@ -71,6 +89,11 @@ ON CONFLICT (tenant, integration_id, dedup_key) DO UPDATE SET
 // The asset is linked through the device's external id. Counts are per
 // event: created, updated (it changed the alert), unchanged, failed
 // (neither dedup key nor external id). Replaying events is idempotent.
+//
+// In the same transaction, each event that opens an occurrence of an
+// alert (a new alert, a repeat, a reopen) writes RMM_ALERT_TRIGGERED, and
+// each that closes an open alert (or brings one already resolved)
+// RMM_ALERT_RESOLVED; an event that changes nothing writes none.
 func (s *Store) UpsertAlerts(ctx context.Context, tenantID, integrationID string, alerts []rmm.Alert) (Counts, error) {
 	if !isUUID(tenantID) || !isUUID(integrationID) {
 		return Counts{}, ErrNotFound
@@ -118,10 +141,14 @@ func (s *Store) UpsertAlerts(ctx context.Context, tenantID, integrationID string
 		for k, r := range before {
 			state[k] = r
 		}
+		w := &alertWrite{}
 		for _, e := range events {
 			prev := state[e.DedupKey]
 			next := foldAlert(prev, e, now)
 			next.AssetID = assets[next.ExternalDeviceID]
+			if err := w.addEvent(e.DedupKey, integrationID, prev, next); err != nil {
+				return err
+			}
 			switch {
 			case !prev.exists:
 				c.Created++
@@ -132,7 +159,6 @@ func (s *Store) UpsertAlerts(ctx context.Context, tenantID, integrationID string
 			}
 			state[e.DedupKey] = next
 		}
-		w := &alertWrite{}
 		for _, k := range keys {
 			if next := state[k]; !before[k].sameState(next) {
 				w.add(k, next)
@@ -141,8 +167,14 @@ func (s *Store) UpsertAlerts(ctx context.Context, tenantID, integrationID string
 		if w.len() == 0 {
 			return nil
 		}
-		if _, err := tx.Exec(ctx, writeAlertsSQL, w.args(tenantID, integrationID)...); err != nil {
+		var written int64
+		if err := tx.QueryRow(ctx, writeAlertsSQL, w.args(tenantID, integrationID)...).Scan(&written); err != nil {
 			return fmt.Errorf("write alerts: %w", err)
+		}
+		if written > 0 {
+			if err := notifyEvents(ctx, tx); err != nil {
+				return fmt.Errorf("write alerts: %w", err)
+			}
 		}
 		return nil
 	})
@@ -203,12 +235,15 @@ func derefTime(t *time.Time) time.Time {
 	return dbTime(*t)
 }
 
-// alertWrite holds the changed rows as one array per column.
+// alertWrite holds the changed rows as one array per column, and the
+// events they caused.
 type alertWrite struct {
 	keys, extIDs, devices, orgs, assets, severities, rawSeverities, statuses, classes, messages, names []*string
 	counts                                                                                             []int32
 	triggered, resolved, last                                                                          []*time.Time
 	metadata                                                                                           []string
+
+	eventKeys, eventTypes, eventPayloads []string
 }
 
 func (w *alertWrite) len() int { return len(w.keys) }
@@ -239,5 +274,53 @@ func (w *alertWrite) add(key string, r alertRow) {
 func (w *alertWrite) args(tenantID, integrationID string) []any {
 	return []any{tenantID, integrationID, w.keys, w.extIDs, w.devices, w.orgs, w.assets, w.severities,
 		w.rawSeverities, w.statuses, w.classes, w.messages, w.names, w.counts, w.triggered, w.resolved,
-		w.last, w.metadata}
+		w.last, w.metadata, w.eventKeys, w.eventTypes, w.eventPayloads}
+}
+
+// addEvent records the event, if any, of one alert event that took the
+// alert from prev to next. The SQL adds tenantId, alertId and provider.
+func (w *alertWrite) addEvent(key, integrationID string, prev, next alertRow) error {
+	typ := alertEventType(prev, next)
+	if typ == "" {
+		return nil
+	}
+	p := map[string]any{
+		"integrationId": integrationID, "externalAlertId": next.ExternalID, "severity": next.Severity,
+		"occurrenceCount": next.OccurrenceCount,
+	}
+	for k, v := range map[string]string{"externalDeviceId": next.ExternalDeviceID, "assetId": next.AssetID,
+		"message": next.Message, "alertClass": next.Class} {
+		if v != "" {
+			p[k] = v
+		}
+	}
+	if !next.TriggeredAt.IsZero() {
+		p["triggeredAt"] = eventTime(next.TriggeredAt)
+	}
+	if !isOpen(next.Status) && !next.ResolvedAt.IsZero() {
+		p["resolvedAt"] = eventTime(next.ResolvedAt)
+	}
+	data, err := json.Marshal(p)
+	if err != nil {
+		return fmt.Errorf("alert event: %w", err)
+	}
+	w.eventKeys, w.eventTypes = append(w.eventKeys, key), append(w.eventTypes, typ)
+	w.eventPayloads = append(w.eventPayloads, string(data))
+	return nil
+}
+
+// alertEventType names the event of an alert going from prev to next:
+// triggered when an occurrence opens (a new alert, a repeat, a reopen),
+// resolved when an open alert closes or a new one arrives resolved, none
+// otherwise (a replay, a refresh of the same occurrence).
+func alertEventType(prev, next alertRow) string {
+	newOccurrence := !prev.exists || next.OccurrenceCount > prev.OccurrenceCount
+	wasOpen := prev.exists && isOpen(prev.Status)
+	switch {
+	case isOpen(next.Status) && newOccurrence:
+		return EventAlertTriggered
+	case !isOpen(next.Status) && (wasOpen || !prev.exists):
+		return EventAlertResolved
+	}
+	return ""
 }

@@ -10,7 +10,9 @@ import (
 
 // stageDevicesSQL holds one batch of devices, already translated to the
 // columns they fill. asset_id, created and changed are filled in by the
-// merge steps and summed up for the batch's Counts.
+// merge steps and summed up for the batch's Counts; prev_status (the
+// agent status before an existing asset changed) and changes (the names
+// of the columns that changed) feed the batch's events.
 const stageDevicesSQL = `
 CREATE TEMP TABLE stg_devices (
     ord                 integer     NOT NULL,
@@ -44,7 +46,9 @@ CREATE TEMP TABLE stg_devices (
     mapping_meta        jsonb       NOT NULL,
     asset_id            uuid,
     created             boolean     NOT NULL DEFAULT false,
-    changed             boolean     NOT NULL DEFAULT false
+    changed             boolean     NOT NULL DEFAULT false,
+    prev_status         text,
+    changes             text[]      NOT NULL DEFAULT '{}'
 ) ON COMMIT DROP`
 
 // deviceCopyColumns are the staging columns a device row fills, in the

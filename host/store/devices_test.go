@@ -300,14 +300,14 @@ func TestFullDeviceSyncMarksMissing(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		missing, err := ts.FinishDeviceSync(ctx, ds, []string{"org-1"}, complete)
+		res, err := ts.FinishDeviceSync(ctx, ds, []string{"org-1"}, complete)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if n := ts.queryInt(t, `SELECT count(*) FROM rmm_device_sync_seen`); n != 0 {
 			t.Fatalf("%d seen rows left after the sync", n)
 		}
-		return missing
+		return res.Missing
 	}
 	devs := testDevices(10, "org-1")
 	devs[9].OrgExternalID = "org-2" // outside the synced organisations

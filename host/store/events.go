@@ -36,6 +36,36 @@ type Event struct {
 	CreatedAt time.Time       `json:"created_at"`
 }
 
+// Event payloads follow Alga's event bus: camelCase fields, every payload
+// with tenantId, optional fields left out rather than null, and times as
+// ISO 8601 in UTC.
+
+// eventTimeLayout is how payload times are written, from Go and from SQL
+// (sqlEventTime) alike.
+const eventTimeLayout = "2006-01-02T15:04:05.000000Z"
+
+// eventTime formats t for a payload.
+func eventTime(t time.Time) string { return t.UTC().Format(eventTimeLayout) }
+
+// sqlEventTime is the SQL expression formatting the timestamptz expr for a
+// payload; NULL stays NULL (and jsonb_strip_nulls drops it).
+func sqlEventTime(expr string) string {
+	return `to_char(` + expr + ` AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`
+}
+
+// syncType is the syncType of a job kind's RMM_SYNC_* events.
+func syncType(kind string) string {
+	if kind == JobOrgs {
+		return "organizations"
+	}
+	return kind
+}
+
+// sqlSyncType is syncType as an SQL expression over a job kind.
+func sqlSyncType(kind string) string {
+	return `CASE ` + kind + ` WHEN '` + JobOrgs + `' THEN 'organizations' ELSE ` + kind + ` END`
+}
+
 // emitEvent writes one event in the caller's transaction and announces it
 // at commit. The payload gets tenantId as every Alga event does.
 func emitEvent(ctx context.Context, tx queryer, tenantID, eventType string, payload map[string]any) error {

@@ -114,8 +114,9 @@ func scanInboxDelivery(r pgx.CollectableRow) (InboxDelivery, error) {
 	return d, nil
 }
 
-// InsertInbox stores a delivery as pending and announces it on
-// InboxChannel, in one statement: once it returns, the delivery is
+// InsertInbox stores a delivery as pending, writes its
+// RMM_WEBHOOK_RECEIVED event and announces both (on InboxChannel and
+// EventsChannel), in one statement: once it returns, the delivery is
 // committed and will be processed.
 func (s *Store) InsertInbox(ctx context.Context, d NewInboxDelivery) (InboxItem, error) {
 	if !isUUID(d.TenantID) || !isUUID(d.IntegrationID) {
@@ -131,21 +132,30 @@ func (s *Store) InsertInbox(ctx context.Context, d NewInboxDelivery) (InboxItem,
 	if d.Body == nil {
 		d.Body = []byte{}
 	}
+	d.Provider = clip(d.Provider, 50)
+	event, err := webhookEventPayload(d)
+	if err != nil {
+		return InboxItem{}, fmt.Errorf("webhook event: %w", err)
+	}
 	rows, err := s.pool.Query(ctx, `
 WITH w AS (
     INSERT INTO webhook_inbox (tenant, integration_id, provider, method, query, headers, body)
     VALUES ($1, $2, $3, $4, $5, $6, $7)
     RETURNING *
+), ev AS (
+    INSERT INTO event_outbox (tenant, event_type, payload)
+    SELECT w.tenant, '`+EventWebhookReceived+`', $8::jsonb || jsonb_build_object('tenantId', w.tenant, 'inboxId', w.inbox_id)
+      FROM w
 )
-SELECT `+inboxItemColumns+`, pg_notify('`+InboxChannel+`', '') IS NULL FROM w`,
-		d.TenantID, d.IntegrationID, clip(d.Provider, 50), clip(d.Method, 10), d.Query, headers, d.Body)
+SELECT `+inboxItemColumns+`, pg_notify('`+InboxChannel+`', '') IS NULL, pg_notify('`+EventsChannel+`', '') IS NULL FROM w`,
+		d.TenantID, d.IntegrationID, d.Provider, clip(d.Method, 10), d.Query, headers, d.Body, event)
 	if err != nil {
 		return InboxItem{}, fmt.Errorf("store webhook: %w", err)
 	}
 	it, err := pgx.CollectExactlyOneRow(rows, func(r pgx.CollectableRow) (InboxItem, error) {
 		var it InboxItem
-		var discard bool
-		err := r.Scan(append(inboxItemDest(&it), &discard)...)
+		var discard [2]bool
+		err := r.Scan(append(inboxItemDest(&it), &discard[0], &discard[1])...)
 		return it, err
 	})
 	switch {

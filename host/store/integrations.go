@@ -71,7 +71,8 @@ func validateAuthMode(mode rmm.AuthMode) error {
 	return nil
 }
 
-// normalizeSettings returns the settings as a JSON object, {} when empty.
+// normalizeSettings returns the settings as a JSON object, {} when empty,
+// with a valid lifecycle (see LifecycleSettings).
 func normalizeSettings(raw json.RawMessage) (json.RawMessage, error) {
 	if len(strings.TrimSpace(string(raw))) == 0 {
 		return json.RawMessage(`{}`), nil
@@ -79,6 +80,10 @@ func normalizeSettings(raw json.RawMessage) (json.RawMessage, error) {
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &obj); err != nil || obj == nil {
 		return nil, &InvalidError{Field: "settings", Msg: "must be a JSON object"}
+	}
+	// The host's own keys are checked here; the rest is the provider's.
+	if _, err := ParseLifecycleSettings(raw); err != nil {
+		return nil, err
 	}
 	return raw, nil
 }

@@ -115,15 +115,40 @@ func (s *Store) GetJob(ctx context.Context, tenantID, jobID string) (Job, error)
 	return j, nil
 }
 
+// syncEventBase is the SQL of the fields every RMM_SYNC_* event has, over
+// a job row j and its integration's provider.
+func syncEventBase(j, provider string) string {
+	return `'tenantId', ` + j + `.tenant, 'integrationId', ` + j + `.integration_id, 'provider', ` + provider + `,
+	'syncType', ` + sqlSyncType(j+".kind") + `, 'syncMode', ` + j + `.mode, 'jobId', ` + j + `.job_id`
+}
+
 // ClaimJob leases the oldest due queued job of any tenant to owner, marks
-// it running and counts the attempt. Replicas never claim the same job:
-// the row is taken with FOR UPDATE SKIP LOCKED. ok is false when no job is
-// due. Lease times are the database's clock, shared by every replica.
-func (s *Store) ClaimJob(ctx context.Context, owner string, lease time.Duration) (Job, bool, error) {
+// it running, counts the attempt and writes RMM_SYNC_STARTED. Replicas
+// never claim the same job: the row is taken with FOR UPDATE SKIP LOCKED.
+// ok is false when no job is due. Lease times are the database's clock,
+// shared by every replica.
+func (s *Store) ClaimJob(ctx context.Context, owner string, lease time.Duration) (job Job, ok bool, err error) {
 	if owner == "" {
 		return Job{}, false, &InvalidError{Field: "owner", Msg: "is required"}
 	}
-	rows, err := s.pool.Query(ctx, `
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		job, ok, err = claimJob(ctx, tx, owner, lease)
+		if err != nil || !ok {
+			return err
+		}
+		if err := notifyEvents(ctx, tx); err != nil {
+			return fmt.Errorf("claim job: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return Job{}, false, err
+	}
+	return job, ok, nil
+}
+
+func claimJob(ctx context.Context, tx pgx.Tx, owner string, lease time.Duration) (Job, bool, error) {
+	rows, err := tx.Query(ctx, `
 WITH next AS (
     SELECT tenant, job_id FROM sync_jobs
      WHERE status = 'queued' AND run_after <= now()
@@ -139,6 +164,11 @@ WITH next AS (
 ), syncing AS (
     UPDATE rmm_integrations i SET sync_status = 'syncing', updated_at = now()
       FROM claimed c WHERE i.tenant = c.tenant AND i.integration_id = c.integration_id
+    RETURNING i.tenant, i.integration_id, i.provider
+), started AS (
+    INSERT INTO event_outbox (tenant, event_type, payload)
+    SELECT c.tenant, '`+EventSyncStarted+`', jsonb_build_object(`+syncEventBase("c", "i.provider")+`, 'attempt', c.attempts)
+      FROM claimed c JOIN syncing i ON i.tenant = c.tenant AND i.integration_id = c.integration_id
 )
 SELECT `+jobColumns+` FROM claimed`, owner, micros(lease))
 	if err != nil {
@@ -180,11 +210,12 @@ UPDATE sync_jobs
 	return nil
 }
 
-// FinishJob ends a job as succeeded, failed or cancelled, and records the
+// FinishJob ends a job as succeeded, failed or cancelled, records the
 // outcome on its integration (last_sync_at, sync_status completed or
 // failed, sync_error) and, for a success, on its sync state
-// (last_full_sync_at or last_incremental_sync_at). ErrConflict when owner
-// no longer holds the lease.
+// (last_full_sync_at or last_incremental_sync_at), and writes
+// RMM_SYNC_COMPLETED or RMM_SYNC_FAILED. ErrConflict when owner no longer
+// holds the lease.
 func (s *Store) FinishJob(ctx context.Context, jobID, owner, status, errMsg string, counts Counts) error {
 	if !isUUID(jobID) {
 		return ErrNotFound
@@ -195,15 +226,16 @@ func (s *Store) FinishJob(ctx context.Context, jobID, owner, status, errMsg stri
 		return &InvalidError{Field: "status", Msg: "must be succeeded, failed or cancelled"}
 	}
 	return s.inTx(ctx, func(tx pgx.Tx) error {
-		var tenantID, integrationID, kind, mode string
+		var tenantID, integrationID, kind, mode, provider string
+		var processed int64
 		err := tx.QueryRow(ctx, `
 UPDATE sync_jobs
    SET status = $3, error = NULLIF($4, ''), items_created = $5, items_updated = $6, items_unchanged = $7,
        items_failed = $8, items_deleted = $9, finished_at = now(), lease_expires_at = NULL
  WHERE status = 'running' AND job_id = $1 AND lease_owner = $2
-RETURNING tenant, integration_id, kind, mode`,
+RETURNING tenant, integration_id, kind, mode, items_processed`,
 			jobID, owner, status, errMsg, counts.Created, counts.Updated, counts.Unchanged, counts.Failed,
-			counts.Deleted).Scan(&tenantID, &integrationID, &kind, &mode)
+			counts.Deleted).Scan(&tenantID, &integrationID, &kind, &mode, &processed)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("%w: job %s is not running under this lease", ErrConflict, jobID)
 		}
@@ -214,13 +246,18 @@ RETURNING tenant, integration_id, kind, mode`,
 		if status != JobSucceeded {
 			syncStatus = "failed"
 		}
-		_, err = tx.Exec(ctx, `
+		err = tx.QueryRow(ctx, `
 UPDATE rmm_integrations
    SET last_sync_at = now(), sync_status = $3::text, sync_error = NULLIF($4::text, ''), updated_at = now(),
        last_full_sync_at = CASE WHEN $3::text = 'completed' AND $5::text = 'full' THEN now() ELSE last_full_sync_at END,
        last_incremental_sync_at = CASE WHEN $3::text = 'completed' AND $5::text = 'incremental' THEN now() ELSE last_incremental_sync_at END
- WHERE tenant = $1 AND integration_id = $2`, tenantID, integrationID, syncStatus, errMsg, mode)
+ WHERE tenant = $1 AND integration_id = $2
+RETURNING provider`, tenantID, integrationID, syncStatus, errMsg, mode).Scan(&provider)
 		if err != nil {
+			return fmt.Errorf("finish job: %w", err)
+		}
+		if err := emitEvent(ctx, tx, tenantID, finishEventType(status), finishEventPayload(
+			jobID, integrationID, provider, kind, mode, status, errMsg, processed, counts)); err != nil {
 			return fmt.Errorf("finish job: %w", err)
 		}
 		if status != JobSucceeded || !validJobKind(kind) {
@@ -240,14 +277,44 @@ ON CONFLICT (tenant, integration_id, kind) DO UPDATE
 	})
 }
 
+// finishEventType is the event a job's final status writes.
+func finishEventType(status string) string {
+	if status == JobSucceeded {
+		return EventSyncCompleted
+	}
+	return EventSyncFailed
+}
+
+// finishEventPayload is an RMM_SYNC_COMPLETED or _FAILED payload.
+func finishEventPayload(jobID, integrationID, provider, kind, mode, status, errMsg string, processed int64, c Counts) map[string]any {
+	p := map[string]any{
+		"integrationId": integrationID, "provider": provider, "syncType": syncType(kind), "syncMode": mode,
+		"jobId": jobID, "itemsProcessed": processed, "itemsCreated": c.Created, "itemsUpdated": c.Updated,
+		"itemsFailed": c.Failed, "itemsDeleted": c.Deleted,
+	}
+	if status != JobSucceeded {
+		e := map[string]any{"message": errMsg}
+		if status == JobCancelled {
+			e["code"] = JobCancelled
+			if errMsg == "" {
+				e["message"] = "the sync was cancelled"
+			}
+		}
+		p["error"] = e
+	}
+	return p
+}
+
 // ExpireJobLeases handles running jobs whose lease ran out (their host
 // stopped): one that has run fewer than 3 times is queued again, with its
 // cursor, for any replica to resume; otherwise it fails with "the host
-// running this job stopped; run it again" and its integration shows the
-// failure. It returns how many jobs it expired, across tenants.
+// running this job stopped; run it again", its integration shows the
+// failure and RMM_SYNC_FAILED is written. It returns how many jobs it
+// expired, across tenants.
 func (s *Store) ExpireJobLeases(ctx context.Context) (int, error) {
-	var n int
-	err := s.pool.QueryRow(ctx, `
+	var n, failed int
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `
 WITH expired AS (
     UPDATE sync_jobs
        SET status = CASE WHEN attempts < $1 THEN 'queued' ELSE 'failed' END,
@@ -255,14 +322,33 @@ WITH expired AS (
            finished_at = CASE WHEN attempts < $1 THEN NULL ELSE now() END,
            run_after = now(), lease_owner = NULL, lease_expires_at = NULL
      WHERE status = 'running' AND lease_expires_at < now()
-    RETURNING tenant, integration_id, status
+    RETURNING *
 ), failed AS (
     UPDATE rmm_integrations i SET sync_status = 'failed', sync_error = $2, last_sync_at = now(), updated_at = now()
       FROM expired e WHERE e.status = 'failed' AND i.tenant = e.tenant AND i.integration_id = e.integration_id
+), failed_events AS (
+    INSERT INTO event_outbox (tenant, event_type, payload)
+    SELECT e.tenant, '`+EventSyncFailed+`', jsonb_build_object(`+syncEventBase("e", "i.provider")+`,
+           'itemsProcessed', e.items_processed, 'itemsCreated', e.items_created, 'itemsUpdated', e.items_updated,
+           'itemsFailed', e.items_failed, 'itemsDeleted', e.items_deleted, 'error', jsonb_build_object('message', $2::text))
+      FROM expired e JOIN rmm_integrations i ON i.tenant = e.tenant AND i.integration_id = e.integration_id
+     WHERE e.status = 'failed'
+     ORDER BY e.tenant, e.job_id
+    RETURNING 1
 )
-SELECT count(*) FROM expired`, maxJobAttempts, jobHostStopped).Scan(&n)
+SELECT (SELECT count(*) FROM expired), (SELECT count(*) FROM failed_events)`, maxJobAttempts, jobHostStopped).Scan(&n, &failed)
+		if err != nil {
+			return fmt.Errorf("expire job leases: %w", err)
+		}
+		if failed > 0 {
+			if err := notifyEvents(ctx, tx); err != nil {
+				return fmt.Errorf("expire job leases: %w", err)
+			}
+		}
+		return nil
+	})
 	if err != nil {
-		return 0, fmt.Errorf("expire job leases: %w", err)
+		return 0, err
 	}
 	return n, nil
 }

@@ -19,7 +19,11 @@ const (
 
 // ScheduleSettings is the "schedule" object of an integration's settings,
 // with intervals as Go durations ("15m", "24h"). Empty values take the
-// defaults; "off" turns that schedule off.
+// defaults; "off" turns that schedule off. Its sibling "lifecycle" object
+// (LifecycleSettings, lifecycle.go) says when devices missing from the RMM
+// are retired:
+//
+//	{"schedule": {"full_sync": "24h"}, "lifecycle": {"missing_grace_hours": 24}}
 type ScheduleSettings struct {
 	Disabled       bool   `json:"disabled,omitempty"`
 	DeviceSync     string `json:"device_sync,omitempty"`     // incremental device sync, default 15m

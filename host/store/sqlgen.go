@@ -48,3 +48,21 @@ func setExcluded(cols []col) string {
 	}
 	return strings.Join(parts, ", ")
 }
+
+// differsFromSource is true when the row older (NULL columns when there
+// is none) does not hold the values the source row would write.
+func differsFromSource(older string, cols []col) string {
+	return "(" + colNames(cols, older+".") + ") IS DISTINCT FROM (" + colExprs(cols) + ")"
+}
+
+// changedFromSource lists, as an SQL text[] expression, the names of the
+// columns whose values the source row would change in the row older: the
+// "changes" of an update event.
+func changedFromSource(older string, cols []col) string {
+	parts := make([]string, len(cols))
+	for i, c := range cols {
+		parts[i] = "CASE WHEN " + older + "." + c.name + " IS DISTINCT FROM " + c.expr +
+			" THEN '" + strings.Trim(c.name, `"`) + "' END"
+	}
+	return "array_remove(ARRAY[" + strings.Join(parts, ", ") + "]::text[], NULL)"
+}

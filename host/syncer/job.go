@@ -128,21 +128,7 @@ func (r *Runner) execute(ctx context.Context, job store.Job, p *progress) error 
 				return r.st.UpsertOrgs(ctx, tenant, integ, items)
 			}))
 	case store.JobDevices:
-		targets, terr := r.st.SyncTargets(ctx, tenant, integ)
-		if terr != nil {
-			return fmt.Errorf("load mapped organisations: %w", terr)
-		}
-		if len(targets) == 0 {
-			return errors.New("no organisation is mapped to a client with auto-sync on: map one first (PATCH /api/v1/integrations/{id}/mappings/{mapping_id})")
-		}
-		orgs := make([]string, 0, len(targets))
-		for id := range targets {
-			orgs = append(orgs, id)
-		}
-		sum, err = prov.SyncDevices(ctx, rmm.SyncRequest{Integration: in, Mode: mode, Cursor: cursor, OrgExternalIDs: orgs},
-			batchSink(p, func(ctx context.Context, items []rmm.Device) (store.Counts, error) {
-				return r.st.UpsertDevices(ctx, tenant, integ, providerName, targets, items)
-			}))
+		sum, err = r.syncDevices(ctx, job, p, prov, in, providerName, mode, cursor)
 	case store.JobAlerts:
 		now := r.now()
 		sum, err = prov.BackfillAlerts(ctx, rmm.BackfillRequest{Integration: in, Since: now.Add(-r.opts.AlertWindow), Until: now, IncludeResolved: true},

@@ -133,7 +133,10 @@ func (p *Processor) handle(ctx context.Context, d store.InboxDelivery) error {
 		return err
 	}
 	if len(res.RemovedDeviceIDs) > 0 {
-		p.log.Info("the RMM reports removed devices; the next full device sync retires them",
+		// Retiring is left to complete full syncs, which see the whole
+		// fleet: the assets are retired once missing from two of them and
+		// past the integration's grace period (store/lifecycle.go).
+		p.log.Info("the RMM reports removed devices; full device syncs will retire them",
 			"inbox_id", d.ID, "count", len(res.RemovedDeviceIDs))
 	}
 	return nil

@@ -1,0 +1,67 @@
+package store
+
+import (
+	"testing"
+	"time"
+
+	"github.com/msp-psa/psa-host/shared/rmm"
+)
+
+// BenchmarkFullDeviceSync10k writes a 10,000-device fleet as a full sync
+// in provider-sized batches: first into an empty store (every device
+// created), then unchanged, then with every device checked in again (each
+// one updated). Run by hand to compare the device path before and after a
+// change:
+//
+//	go test -run '^$' -bench FullDeviceSync10k -benchtime 3x ./host/store/
+func BenchmarkFullDeviceSync10k(b *testing.B) {
+	const fleet = 10_000
+	ts := newTestStore(b)
+	ctx := b.Context()
+	f := ts.newFixture(b, "bench")
+	orgs := map[string]string{"org-1": f.client}
+	devs := testDevices(fleet, "org-1")
+	sync := func(devs []rmm.Device) {
+		ds, err := ts.BeginDeviceSync(ctx, f.tenant, f.integration)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i := 0; i < len(devs); i += rmm.DefaultMaxBatch {
+			if _, err := ts.UpsertSyncDevices(ctx, ds, "tacticalrmm", orgs, devs[i:min(i+rmm.DefaultMaxBatch, len(devs))]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if _, err := ts.FinishDeviceSync(ctx, ds, []string{"org-1"}, true); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var created, unchanged, updated time.Duration
+	for b.Loop() {
+		if _, err := ts.pool.Exec(ctx, `DELETE FROM assets; DELETE FROM tenant_external_entity_mappings; DELETE FROM event_outbox`); err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		sync(devs)
+		created += time.Since(start)
+		start = time.Now()
+		sync(devs)
+		unchanged += time.Since(start)
+		for j := range devs {
+			devs[j].LastSeen = devs[j].LastSeen.Add(time.Minute)
+			if j%10 == 0 { // every tenth goes offline or back online
+				if devs[j].Status == rmm.StatusOnline {
+					devs[j].Status = rmm.StatusOffline
+				} else {
+					devs[j].Status = rmm.StatusOnline
+				}
+			}
+		}
+		start = time.Now()
+		sync(devs)
+		updated += time.Since(start)
+	}
+	n := time.Duration(b.N)
+	b.ReportMetric(float64((created / n).Milliseconds()), "ms-created")
+	b.ReportMetric(float64((unchanged / n).Milliseconds()), "ms-unchanged")
+	b.ReportMetric(float64((updated / n).Milliseconds()), "ms-updated")
+}
