@@ -44,7 +44,7 @@ test-short:
 	$(GO) test -short -count=1 ./...
 
 bench: build
-	$(GO) run ./integration_test/benchcmd -fleet $(FLEET) -out BENCHMARKS.md
+	$(GO) run ./integration_test/bench -fleet $(FLEET) -out BENCHMARKS.md
 
 proto:
 	$(GO) build -o $(BIN)/protoc-gen-go google.golang.org/protobuf/cmd/protoc-gen-go
