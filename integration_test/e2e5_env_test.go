@@ -377,18 +377,10 @@ func (e *e5Env) count(t *testing.T, query string, args ...any) int {
 // e5PluginPIDs lists the Tactical plugin processes that are children of
 // pid (psa-host launches its plugins itself).
 func e5PluginPIDs(pid int) []int {
-	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
 	var out []int
-	for _, f := range tasks {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			continue
-		}
-		for field := range strings.FieldsSeq(string(data)) {
-			child, err := strconv.Atoi(field)
-			if err == nil && e5IsPlugin(child) {
-				out = append(out, child)
-			}
+	for _, child := range childPlugins(pid) {
+		if e5IsPlugin(child) {
+			out = append(out, child)
 		}
 	}
 	return out
