@@ -27,13 +27,14 @@ const fakeChildArg = "__bench_fake_tactical__"
 // clockAhead sets the fake's clock ahead of the real one. The fake's
 // agents have fixed last_seen times, relative to its clock when it
 // started, while the plugin computes each agent's status from the real
-// clock: with the fake's clock an hour ahead, an agent that had checked in
-// a few minutes before the fake started stays online for the hour the
-// benchmark of one fleet size lasts, instead of drifting to offline and
-// making a re-sync of an unchanged fleet see changes. Alerts raised in the
-// fake's last hour lie in the plugin's future and fall outside the
-// backfill window; fleetSpec adds a few alerts to make up for them.
-const clockAhead = time.Hour
+// clock: with the fake's clock three hours ahead, an agent that had
+// checked in a few minutes before the fake started stays online for as
+// long as the benchmark of one fleet size lasts, instead of drifting to
+// offline and making a re-sync of an unchanged fleet see changes. Alerts
+// raised in the fake's last three hours lie in the plugin's future and
+// fall outside the backfill window; fleetSpec adds a few alerts to make
+// up for them.
+const clockAhead = 3 * time.Hour
 
 // fleetSpec is the generated fleet for a benchmark of n agents: several
 // clients and sites, 80% Windows agents (services and wmi_detail, a few KB
@@ -43,8 +44,8 @@ func fleetSpec(n int, c config) tacticalfake.FleetSpec {
 		Clients: 25, SitesPerClient: 4, Agents: n,
 		WindowsShare: 0.80, LinuxShare: 0.12,
 		SoftwarePerWindowsAgent: c.softwarePerWin,
-		// Alert times are spread over 45 days; those of the last hour
-		// (clockAhead) are in the plugin's future.
+		// Alert times are spread over 45 days; those of the last
+		// clockAhead are in the plugin's future.
 		Alerts: c.alerts + int(math.Ceil(float64(c.alerts)*float64(clockAhead)/float64(45*24*time.Hour))),
 		Seed:   20260601,
 	}

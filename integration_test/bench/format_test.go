@@ -79,8 +79,8 @@ func TestMDTable(t *testing.T) {
 }
 
 func TestSumSetDiff(t *testing.T) {
-	a := sumSet{{"assets", 10, "aaaaaaaaaaaaaaaa"}, {"server_assets", 3, "bbbbbbbbbbbbbbbb"}}
-	b := sumSet{{"assets", 10, "aaaaaaaaaaaaaaaa"}, {"server_assets", 3, "cccccccccccccccc"}}
+	a := sumSet{{"assets", 10, shortDigest("1")}, {"server_assets", 3, shortDigest("2")}}
+	b := sumSet{{"assets", 10, shortDigest("1")}, {"server_assets", 3, shortDigest("3")}}
 	if d := a.diff(a); d != "" {
 		t.Fatalf("a set differs from itself: %s", d)
 	}

@@ -23,12 +23,17 @@ import (
 )
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == fakeChildArg {
-		if err := serveFake(os.Args[2:]); err != nil {
-			fmt.Fprintln(os.Stderr, "bench fake:", err)
-			os.Exit(1)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case fakeChildArg:
+			exitOn("bench fake", serveFake(os.Args[2:]))
+			return
+		case stormChildArg:
+			exitOn("bench webhook senders", serveStorm(ctx))
+			return
 		}
-		return
 	}
 	cfg, err := parseFlags(os.Args[1:])
 	if errors.Is(err, flag.ErrHelp) {
@@ -38,10 +43,15 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(2)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	if err := run(ctx, cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func exitOn(what string, err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, what+":", err)
 		os.Exit(1)
 	}
 }

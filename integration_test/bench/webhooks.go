@@ -1,17 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -23,14 +19,14 @@ import (
 
 // stormResult is what the webhook storm observed.
 type stormResult struct {
-	available  bool
-	why        string // when not available
-	sent       int
-	failed     int // answers other than 2xx, or no answer
-	wall       time.Duration
-	p50, p99   time.Duration
-	stored     int64 // inbox rows the storm added
-	m          measurement
+	available bool
+	why       string // when not available
+	sent      int
+	failed    int // answers other than 2xx, or no answer
+	wall      time.Duration
+	p50, p99  time.Duration
+	stored    int64 // inbox rows the storm added
+	m         measurement
 	// processed is how many deliveries the host's processor had finished
 	// (done, parked or failed) drainWait after the storm ended.
 	processed int64
@@ -40,15 +36,6 @@ type stormResult struct {
 // drainWait is how long processing is watched after the storm. The
 // targets are about taking deliveries; processing is reported, not judged.
 const drainWait = 15 * time.Second
-
-// webhookBody is a Tactical alert URL action's body (API.md, the
-// provider's webhook templates) for alert n of agent agentID.
-func webhookBody(n int, agentID string) []byte {
-	return fmt.Appendf(nil, `{"event": "failure", "alert_id": %d, "alert_type": "availability", "severity": "error", `+
-		`"message": "bench-host-%d is overdue.", "alert_time": "2026-06-16 12:30:40.221904+00:00", `+
-		`"agent_id": %q, "hostname": "bench-host-%d", "client": "Bench", "site": "HQ", "status": "overdue"}`,
-		500000+n, n, agentID, n)
-}
 
 // webhookStorm sends total deliveries from senders concurrent clients to
 // the host's API, wired as psa-host serve wires it (ingress, processor and
@@ -79,29 +66,24 @@ func (e *env) webhookStorm(ctx context.Context, fx fixture, agentIDs []string, f
 		bg.Wait()
 	}()
 
-	client := &http.Client{
-		Transport: &http.Transport{MaxIdleConns: e.cfg.webhookSenders, MaxIdleConnsPerHost: e.cfg.webhookSenders},
-		Timeout:   30 * time.Second,
-	}
-	defer client.CloseIdleConnections()
 	header, ok := webhooks.SecretHeader(ps, providerName)
 	if !ok {
 		r.why = "not available: the provider takes no webhooks"
 		return r, nil
 	}
-	url := srv.URL + webhooks.Path(providerName, fx.integrationID)
 	if len(agentIDs) == 0 {
 		return r, fmt.Errorf("no agents to name in the webhooks")
 	}
-	send := func(n int) (int, error) {
-		return postWebhook(ctx, client, url, header, webhookBody(n, agentIDs[(n+len(agentIDs))%len(agentIDs)]))
-	}
+	spec := stormSpec{URL: srv.URL + webhooks.Path(providerName, fx.integrationID), Header: header,
+		Secret: webhookSecret, Total: e.cfg.webhookTotal, Senders: e.cfg.webhookSenders, Agents: agentIDs}
 
 	before, err := inboxCounts(ctx, e.pg.dsn(fx.db), fx)
 	if err != nil {
 		return r, err
 	}
-	code, err := send(-1)
+	client := &http.Client{Timeout: 30 * time.Second}
+	code, err := postWebhook(ctx, client, spec.URL, header, webhookSecret, webhookBody(-1, agentIDs[0]))
+	client.CloseIdleConnections()
 	if err != nil {
 		return r, err
 	}
@@ -111,39 +93,18 @@ func (e *env) webhookStorm(ctx context.Context, fx fixture, agentIDs []string, f
 	}
 	r.available = true
 
-	total := e.cfg.webhookTotal
-	lat := make([]time.Duration, total)
-	var next, failed atomic.Int64
 	p, err := e.startProbe(ps.pluginPID, fakePID)
 	if err != nil {
 		return r, err
 	}
-	var wg sync.WaitGroup
-	for range e.cfg.webhookSenders {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= total || ctx.Err() != nil {
-					return
-				}
-				t0 := time.Now()
-				code, err := send(i)
-				lat[i] = time.Since(t0)
-				if err != nil || code/100 != 2 {
-					failed.Add(1)
-				}
-			}
-		})
+	out, err := runStormChild(ctx, spec)
+	if perr := p.stop(&r.m); err == nil {
+		err = perr
 	}
-	wg.Wait()
-	if err := p.stop(&r.m); err != nil {
+	if err != nil {
 		return r, err
 	}
-	if err := ctx.Err(); err != nil {
-		return r, err
-	}
-	r.sent, r.failed, r.wall = total, int(failed.Load()), r.m.wall
-	r.p50, r.p99 = percentile(lat, 0.50), percentile(lat, 0.99)
+	r.sent, r.failed, r.wall, r.p50, r.p99 = out.Sent, out.Failed, out.Wall, out.P50, out.P99
 	after, err := inboxCounts(ctx, e.pg.dsn(fx.db), fx)
 	if err != nil {
 		return r, err
@@ -175,22 +136,6 @@ func (s inboxStatus) total() int64 {
 	return n
 }
 
-func postWebhook(ctx context.Context, c *http.Client, url, secretHeader string, body []byte) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		return 0, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(secretHeader, webhookSecret)
-	resp, err := c.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	_ = resp.Body.Close()
-	return resp.StatusCode, nil
-}
-
 func inboxCounts(ctx context.Context, dsn string, fx fixture) (inboxStatus, error) {
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
@@ -213,16 +158,6 @@ func inboxCounts(ctx context.Context, dsn string, fx fixture) (inboxStatus, erro
 		return nil, fmt.Errorf("count webhook inbox: %w", err)
 	}
 	return out, nil
-}
-
-// percentile is the nearest-rank q-quantile of ds (which it sorts).
-func percentile(ds []time.Duration, q float64) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	slices.Sort(ds)
-	k := int(math.Ceil(q*float64(len(ds)))) - 1
-	return ds[min(max(k, 0), len(ds)-1)]
 }
 
 // formatRate is n per second over d, rounded for the table.
