@@ -141,6 +141,27 @@ func diff(before, after []string) string {
 	return b.String()
 }
 
+// tablesNotHangingFromTenants lists the tables that do not hang from
+// tenants by a chain of cascading foreign keys over NOT NULL columns:
+// directly, or through a tenant-led key to a parent that hangs from
+// tenants (asset_software -> assets -> tenants). Either way a row cannot
+// belong to another tenant nor outlive its own. A direct key to tenants
+// beside such a chain would only add a check to every insert, which
+// high-volume children (asset_software, migration 000008) cannot afford.
+const tablesNotHangingFromTenants = `
+WITH RECURSIVE hangs(oid) AS (
+    SELECT 'tenants'::regclass::oid
+    UNION
+    SELECT f.conrelid FROM pg_constraint f JOIN hangs h ON f.confrelid = h.oid
+     WHERE f.contype = 'f' AND f.confdeltype = 'c'
+       AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = f.conrelid AND a.attnum = ANY (f.conkey)
+                          AND NOT a.attnotnull)
+)
+SELECT c.relname FROM pg_class c
+ WHERE c.relkind = 'r' AND c.relnamespace = 'public'::regnamespace
+   AND c.oid NOT IN (SELECT oid FROM hangs)
+ ORDER BY 1`
+
 // The schema must be distributable by tenant: every table has a tenant,
 // every key and unique index and every foreign key leads with it.
 func TestEveryKeyStartsWithTenant(t *testing.T) {
@@ -167,11 +188,7 @@ SELECT conrelid::regclass || '.' || conname FROM pg_constraint
 SELECT c.relname FROM pg_class c
  WHERE c.relkind = 'r' AND c.relnamespace = 'public'::regnamespace
    AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary)`},
-		{"tables without a foreign key to tenants", `
-SELECT c.relname FROM pg_class c
- WHERE c.relkind = 'r' AND c.relnamespace = 'public'::regnamespace AND c.relname <> 'tenants'
-   AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.conrelid = c.oid AND f.contype = 'f'
-                      AND f.confrelid = 'tenants'::regclass)`},
+		{"tables not hanging from tenants by cascading foreign keys", tablesNotHangingFromTenants},
 	}
 	for _, c := range checks {
 		rows, err := conn.Query(t.Context(), c.query)
@@ -185,6 +202,36 @@ SELECT c.relname FROM pg_class c
 		if len(bad) > 0 {
 			t.Errorf("%s: %v", c.name, bad)
 		}
+	}
+}
+
+// TestTenantChainRule shows that the rule above accepts a chain and
+// catches the tables whose rows could outlive their tenant.
+func TestTenantChainRule(t *testing.T) {
+	conn := migrated(t)
+	d := db{t, conn}
+	d.exec(`
+CREATE TABLE chained (tenant uuid NOT NULL, asset_id uuid NOT NULL, PRIMARY KEY (tenant, asset_id),
+    FOREIGN KEY (tenant, asset_id) REFERENCES assets (tenant, asset_id) ON DELETE CASCADE);
+CREATE TABLE chained_twice (tenant uuid NOT NULL, asset_id uuid NOT NULL, PRIMARY KEY (tenant, asset_id),
+    FOREIGN KEY (tenant, asset_id) REFERENCES chained (tenant, asset_id) ON DELETE CASCADE);
+CREATE TABLE loose_no_key (tenant uuid NOT NULL PRIMARY KEY);
+CREATE TABLE loose_set_null (tenant uuid NOT NULL, asset_id uuid NOT NULL, PRIMARY KEY (tenant, asset_id),
+    FOREIGN KEY (tenant, asset_id) REFERENCES assets (tenant, asset_id) ON DELETE NO ACTION);
+CREATE TABLE loose_nullable (tenant uuid NOT NULL, id uuid NOT NULL, asset_id uuid, PRIMARY KEY (tenant, id),
+    FOREIGN KEY (tenant, asset_id) REFERENCES assets (tenant, asset_id) ON DELETE CASCADE);
+CREATE TABLE loose_via_loose (tenant uuid NOT NULL, PRIMARY KEY (tenant),
+    FOREIGN KEY (tenant) REFERENCES loose_no_key (tenant) ON DELETE CASCADE)`)
+	rows, err := conn.Query(t.Context(), tablesNotHangingFromTenants)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"loose_no_key", "loose_nullable", "loose_set_null", "loose_via_loose"}; !slices.Equal(got, want) {
+		t.Fatalf("tables not hanging from tenants = %v, want %v", got, want)
 	}
 }
 
@@ -272,6 +319,13 @@ func TestSchemaConstraints(t *testing.T) {
 			b.tenant, a.client)
 		d.fails(foreignKeyViolation, `INSERT INTO rmm_organization_mappings (tenant, integration_id, external_organization_id) VALUES ($1, $2, '1')`,
 			b.tenant, a.integration)
+		// asset_software has no key to tenants of its own (000008): the
+		// tenant-led key to assets keeps it in its tenant.
+		asset := d.newDevice(a, "agent-1")
+		product := d.id(`INSERT INTO software_catalog (tenant, name, normalized_name) VALUES ($1, 'Tool', 'tool') RETURNING software_id`, b.tenant)
+		d.fails(foreignKeyViolation, `INSERT INTO asset_software (tenant, asset_id, software_id) VALUES ($1, $2, $3)`, b.tenant, asset, product)
+		d.fails(foreignKeyViolation, `INSERT INTO asset_software (tenant, asset_id, software_id) VALUES ($1, $2, $3)`,
+			b.tenant, "00000000-0000-0000-0000-000000000001", product)
 	})
 
 	t.Run("a device is unique per integration", func(t *testing.T) {
@@ -397,6 +451,8 @@ func TestSchemaConstraints(t *testing.T) {
 			d.exec(`INSERT INTO workstation_assets (tenant, asset_id, "current_user") VALUES ($1, $2, 'alice')`, x.tenant, asset)
 			d.exec(`INSERT INTO event_outbox (tenant, event_type, payload) VALUES ($1, 'RMM_DEVICE_CREATED', '{}')`, x.tenant)
 			d.exec(`INSERT INTO webhook_inbox (tenant, integration_id, provider, body) VALUES ($1, $2, 'tacticalrmm', '\x7b7d')`, x.tenant, x.integration)
+			product := d.id(`INSERT INTO software_catalog (tenant, name, normalized_name) VALUES ($1, 'Tool', 'tool') RETURNING software_id`, x.tenant)
+			d.exec(`INSERT INTO asset_software (tenant, asset_id, software_id) VALUES ($1, $2, $3)`, x.tenant, asset, product)
 		}
 		if n := d.count(`SELECT count(*) FROM workstation_assets WHERE tenant = $1 AND "current_user" = 'alice'`, f.tenant); n != 1 {
 			t.Errorf(`"current_user" column: %d rows, want 1`, n)

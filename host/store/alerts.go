@@ -176,7 +176,10 @@ func (s *Store) UpsertAlerts(ctx context.Context, tenantID, integrationID string
 				return fmt.Errorf("write alerts: %w", err)
 			}
 		}
-		return nil
+		// A backfill fills rmm_alerts from nothing in small batches: without
+		// fresh statistics the next batch's read by dedup key scans every
+		// alert of the integration.
+		return analyzeIfDoubled(ctx, tx, "rmm_alerts", c.Created)
 	})
 	if err != nil {
 		return Counts{}, err
