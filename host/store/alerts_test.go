@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"fmt"
 	"maps"
 	"testing"
 	"time"
@@ -230,5 +231,29 @@ func TestListAlertsFiltersAndPages(t *testing.T) {
 	var inv *InvalidError
 	if _, err := ts.ListAlerts(ctx, f.tenant, AlertFilter{After: "x"}); !errors.As(err, &inv) || inv.Field != "after" {
 		t.Fatalf("bad after = %v", err)
+	}
+}
+
+// TestUpsertAlertsKeepsStatisticsOfAYoungTable: a backfill into an empty
+// rmm_alerts leaves statistics that know its rows, so that the next
+// batch's read by dedup key is planned on them.
+func TestUpsertAlertsKeepsStatisticsOfAYoungTable(t *testing.T) {
+	ts := newTestStore(t)
+	ctx := t.Context()
+	f := ts.newFixture(t, "a")
+	if _, err := ts.pool.Exec(ctx, `ALTER TABLE rmm_alerts SET (autovacuum_enabled = false)`); err != nil {
+		t.Fatal(err)
+	}
+	var batch []rmm.Alert
+	for i := range 300 {
+		e := trig(fmt.Sprint("a-", i), t0)
+		e.DedupKey = e.ExternalID
+		batch = append(batch, e)
+	}
+	if c, err := ts.UpsertAlerts(ctx, f.tenant, f.integration, batch); err != nil || c != (Counts{Created: 300}) {
+		t.Fatalf("UpsertAlerts = %+v, %v", c, err)
+	}
+	if n := ts.queryInt(t, `SELECT reltuples::bigint FROM pg_class WHERE oid = 'rmm_alerts'::regclass`); n != 300 {
+		t.Fatalf("statistics know %d alerts, want 300", n)
 	}
 }

@@ -2,28 +2,30 @@ package store
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/msp-psa/psa-host/shared/rmm"
 )
 
-// A software batch (the Tactical provider sends 25 devices × a few hundred
-// products) is written in one transaction with a fixed number of
-// statements, each a few index probes per row: find the devices' assets,
-// find or add the batch's distinct products in the catalog, then merge
-// asset_software and retire what the devices no longer list in one
-// statement. Go deduplicates: the catalog sees each product once, the
-// merge each (asset, product) once.
+// A software batch (the Tactical provider sends 25 devices with a few
+// hundred products each) is written in one transaction with a fixed
+// number of statements, each costing a few index probes per row: find the
+// devices' assets, find or add the batch's products in the catalog, then
+// merge asset_software and retire what the devices no longer list. Go
+// deduplicates, so the catalog statement sees each product once and the
+// merge each (asset, product) once; the rows go as arrays, so a batch
+// creates no temporary table.
 
 // batchAssetsSQL checks that the integration is the tenant's (no row when
-// it is not) and finds the assets of the batch's devices (NULLs when none
-// has one).
+// it is not) and finds the assets of the batch's devices (one row of NULLs
+// when none has one).
 const batchAssetsSQL = `
 SELECT a.rmm_device_id, a.asset_id
   FROM rmm_integrations i
@@ -32,10 +34,12 @@ SELECT a.rmm_device_id, a.asset_id
  WHERE i.tenant = $1 AND i.integration_id = $2`
 
 // catalogSQL returns the software_id of each product ($2 normalised
-// names, $3 publishers, $4 names as first spelt), adding the ones the
-// catalog lacks; known products are neither locked nor rewritten. A
-// product another transaction added after this statement's snapshot is
-// neither found nor added (ON CONFLICT); the caller asks again.
+// names, $3 publishers, $4 names as spelt), by position, adding those the
+// catalog lacks in the order given (two batches adding the same products
+// must not wait for each other crosswise). Known products are neither
+// locked nor rewritten. A product that another transaction added after
+// this statement's snapshot is neither found nor added (ON CONFLICT): it
+// is missing from the answer, and the caller asks again.
 const catalogSQL = `
 WITH p AS (
     SELECT * FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS p(norm_name, publisher, name, ord)
@@ -48,6 +52,7 @@ WITH p AS (
     SELECT $1::uuid, p.name, p.publisher, p.norm_name
       FROM p
      WHERE NOT EXISTS (SELECT 1 FROM known k WHERE k.ord = p.ord)
+     ORDER BY p.ord
     ON CONFLICT (tenant, normalized_name, publisher) DO NOTHING
     RETURNING software_id, normalized_name, publisher
 )
@@ -72,10 +77,11 @@ func installCols() []col {
 // mergeSoftwareSQL writes the batch's rows ($2..$7, one per asset and
 // product) and marks uninstalled the current rows of the batch's assets
 // ($8, devices that list nothing included) that the batch does not list.
-// The join on the key finds each row's current values by a primary-key
-// probe, so identical rows are dropped before the INSERT and not even
-// locked. last_seen_at is when the row was last written (its state last
-// changed). The two parts touch disjoint rows (listed, not listed).
+// Joined on the key, each row's current values come from one primary-key
+// probe, and identical rows are dropped before the INSERT, so an unchanged
+// row is not even locked. last_seen_at is when the row was last written
+// (its state last changed). The two writes touch disjoint rows: the
+// listed ones and the others.
 func mergeSoftwareSQL() string {
 	cols := installCols()
 	return `
@@ -108,23 +114,24 @@ const (
 	maxVersion      = 100
 )
 
-// catalogAttempts bounds how often a batch asks for products that
-// concurrent writers keep adding under it (each attempt sees their
-// commits); one is the rule.
+// catalogAttempts bounds how often a batch asks again for products that
+// concurrent batches keep adding under it; each attempt sees what they
+// committed before it, so a second one is already rare.
 const catalogAttempts = 3
 
 // product is a catalog key: a normalised name and a publisher ("" none).
 type product struct{ norm, publisher string }
 
-// stagedItem is an inventory item of a device, normalised and clipped.
+// stagedItem is an item of a device's inventory, normalised and clipped;
+// invalid (Valid false) values are NULL.
 type stagedItem struct {
 	device      string
 	product     product
 	name        string // as listed, whitespace collapsed
-	version     *string
-	installDate *time.Time
-	size        *int64
-	path        *string
+	version     pgtype.Text
+	installDate pgtype.Date
+	size        pgtype.Int8
+	path        pgtype.Text
 }
 
 // UpsertSoftware writes complete inventories for a batch of devices: the
@@ -136,8 +143,8 @@ type stagedItem struct {
 // Counts are per (asset, product): created, updated (changed or
 // reinstalled), unchanged, deleted (marked uninstalled), failed (items
 // without a name). Devices without an asset are skipped, not counted.
-// When a device appears twice in a batch, both lists are merged (the
-// later listing of a product wins).
+// When a device appears twice in a batch, both lists are merged (of a
+// product listed twice, the later listing wins).
 func (s *Store) UpsertSoftware(ctx context.Context, tenantID, integrationID string, batches []rmm.SoftwareBatch) (Counts, error) {
 	if !isUUID(tenantID) || !isUUID(integrationID) {
 		return Counts{}, ErrNotFound
@@ -197,27 +204,30 @@ func (s *Store) UpsertSoftware(ctx context.Context, tenantID, integrationID stri
 // stageItem normalises and clips an item; ok is false for an item without
 // a name.
 func stageItem(device string, it rmm.SoftwareItem) (stagedItem, bool) {
-	norm := clip(normalizeSoftwareName(it.Name), maxSoftwareName)
+	name := strings.Join(strings.Fields(it.Name), " ")
+	// normalizeSoftwareName, from the name already collapsed.
+	norm := clip(strings.ToLower(name), maxSoftwareName)
 	if norm == "" {
 		return stagedItem{}, false
 	}
 	st := stagedItem{
 		device:  device,
 		product: product{norm: norm, publisher: clip(it.Publisher, maxPublisher)},
-		name:    clip(strings.Join(strings.Fields(it.Name), " "), maxSoftwareName),
-		version: textPtr(clip(it.Version, maxVersion)),
-		path:    textPtr(it.Location),
+		name:    clip(name, maxSoftwareName),
+		version: nullText(clip(it.Version, maxVersion)),
+		path:    nullText(it.Location),
 	}
 	if !it.InstallDate.IsZero() {
-		d := it.InstallDate
-		st.installDate = &d
+		st.installDate = pgtype.Date{Time: it.InstallDate, Valid: true}
 	}
 	if it.SizeBytes > 0 {
-		size := it.SizeBytes
-		st.size = &size
+		st.size = pgtype.Int8{Int64: it.SizeBytes, Valid: true}
 	}
 	return st, true
 }
+
+// nullText is NULL for "".
+func nullText(s string) pgtype.Text { return pgtype.Text{String: s, Valid: s != ""} }
 
 // batchAssets returns the asset id of each of the devices that has one,
 // or ErrNotFound when the integration is not the tenant's.
@@ -228,12 +238,12 @@ func batchAssets(ctx context.Context, tx pgx.Tx, tenantID, integrationID string,
 	}
 	out := make(map[string][16]byte, len(devices))
 	found := false
-	var device *string
-	var asset *[16]byte
+	var device pgtype.Text
+	var asset pgtype.UUID
 	_, err = pgx.ForEachRow(rows, []any{&device, &asset}, func() error {
 		found = true
-		if device != nil && asset != nil {
-			out[*device] = *asset
+		if device.Valid && asset.Valid {
+			out[device.String] = asset.Bytes
 		}
 		return nil
 	})
@@ -246,9 +256,9 @@ func batchAssets(ctx context.Context, tx pgx.Tx, tenantID, integrationID string,
 	return out, nil
 }
 
-// catalogProducts are the distinct products of a batch, in first-listed
-// order, each with the lowest spelling of its name (a deterministic
-// choice for the catalog's name).
+// catalogProducts are the distinct products of the devices that have an
+// asset, sorted, each with the lowest spelling of its name in the batch
+// (a deterministic choice of the name a new catalog row gets).
 type catalogProducts struct {
 	index map[product]int
 	list  []product
@@ -256,32 +266,37 @@ type catalogProducts struct {
 }
 
 func productsOf(items []stagedItem, assets map[string][16]byte) catalogProducts {
-	p := catalogProducts{index: map[product]int{}}
+	lowest := map[product]string{}
 	for _, it := range items {
 		if _, ok := assets[it.device]; !ok {
 			continue
 		}
-		i, ok := p.index[it.product]
-		if !ok {
-			p.index[it.product] = len(p.list)
-			p.list = append(p.list, it.product)
-			p.names = append(p.names, it.name)
-			continue
+		if name, ok := lowest[it.product]; !ok || it.name < name {
+			lowest[it.product] = it.name
 		}
-		p.names[i] = min(p.names[i], it.name)
+	}
+	p := catalogProducts{index: make(map[product]int, len(lowest)), list: make([]product, 0, len(lowest))}
+	for pr := range lowest {
+		p.list = append(p.list, pr)
+	}
+	slices.SortFunc(p.list, func(a, b product) int {
+		return cmp.Or(strings.Compare(a.norm, b.norm), strings.Compare(a.publisher, b.publisher))
+	})
+	p.names = make([]string, len(p.list))
+	for i, pr := range p.list {
+		p.index[pr], p.names[i] = i, lowest[pr]
 	}
 	return p
 }
 
-// catalogIDs returns the software_id of every product, adding those the
-// catalog lacks.
+// catalogIDs returns the software_id of every product, by position,
+// adding those the catalog lacks.
 func catalogIDs(ctx context.Context, tx pgx.Tx, tenantID string, p catalogProducts) ([][16]byte, error) {
 	ids := make([][16]byte, len(p.list))
-	norms, publishers := make([]string, len(p.list)), make([]*string, len(p.list))
+	norms, publishers := make([]string, len(p.list)), make([]pgtype.Text, len(p.list))
 	for i, pr := range p.list {
-		norms[i], publishers[i] = pr.norm, textPtr(pr.publisher)
+		norms[i], publishers[i] = pr.norm, nullText(pr.publisher)
 	}
-	missing := len(p.list)
 	for range catalogAttempts {
 		rows, err := tx.Query(ctx, catalogSQL, tenantID, norms, publishers, p.names)
 		if err != nil {
@@ -290,11 +305,10 @@ func catalogIDs(ctx context.Context, tx pgx.Tx, tenantID string, p catalogProduc
 		var ord int64
 		var id [16]byte
 		var isNew bool
-		var added int64
-		missing = len(p.list)
+		var found, added int64
 		_, err = pgx.ForEachRow(rows, []any{&ord, &id, &isNew}, func() error {
 			ids[ord-1] = id
-			missing--
+			found++
 			if isNew {
 				added++
 			}
@@ -306,27 +320,28 @@ func catalogIDs(ctx context.Context, tx pgx.Tx, tenantID string, p catalogProduc
 		if err := analyzeIfGrown(ctx, tx, "software_catalog", added); err != nil {
 			return nil, err
 		}
-		if missing == 0 {
+		if found == int64(len(p.list)) {
 			return ids, nil
 		}
 	}
-	return nil, fmt.Errorf("add products: %d products still missing after %d attempts", missing, catalogAttempts)
+	return nil, fmt.Errorf("add products: products still missing after %d attempts", catalogAttempts)
 }
 
 // installRows are the batch's asset_software rows, one per (asset,
 // product), as one array per column.
 type installRows struct {
 	assets, software [][16]byte
-	versions, paths  []*string
-	dates            []*time.Time
-	sizes            []*int64
+	versions, paths  []pgtype.Text
+	dates            []pgtype.Date
+	sizes            []pgtype.Int8
 }
 
 func (r *installRows) len() int { return len(r.assets) }
 
-// installRowsOf resolves items to rows; the last listing of a product on
-// an asset wins. Rows are sorted by key, so that the inserts walk the
-// primary key in order.
+// installRowsOf resolves items to rows; of a product listed twice on an
+// asset, the later listing wins. Rows are sorted by key, so that the
+// merge walks the primary key in order and concurrent writers lock rows
+// in the same order.
 func installRowsOf(items []stagedItem, assets map[string][16]byte, p catalogProducts, ids [][16]byte) installRows {
 	type key struct{ asset, software [16]byte }
 	last := make(map[key]int, len(items))
@@ -343,15 +358,12 @@ func installRowsOf(items []stagedItem, assets map[string][16]byte, p catalogProd
 		last[k] = i
 	}
 	slices.SortFunc(keys, func(x, y key) int {
-		if c := bytes.Compare(x.asset[:], y.asset[:]); c != 0 {
-			return c
-		}
-		return bytes.Compare(x.software[:], y.software[:])
+		return cmp.Or(bytes.Compare(x.asset[:], y.asset[:]), bytes.Compare(x.software[:], y.software[:]))
 	})
 	r := installRows{
 		assets: make([][16]byte, len(keys)), software: make([][16]byte, len(keys)),
-		versions: make([]*string, len(keys)), paths: make([]*string, len(keys)),
-		dates: make([]*time.Time, len(keys)), sizes: make([]*int64, len(keys)),
+		versions: make([]pgtype.Text, len(keys)), paths: make([]pgtype.Text, len(keys)),
+		dates: make([]pgtype.Date, len(keys)), sizes: make([]pgtype.Int8, len(keys)),
 	}
 	for i, k := range keys {
 		it := items[last[k]]
@@ -371,15 +383,18 @@ func (r *installRows) args(tenantID string, assets map[string][16]byte) []any {
 	return []any{tenantID, r.assets, r.software, r.versions, r.dates, r.sizes, r.paths, all}
 }
 
-// analyzeIfDoubled refreshes a table's planner statistics when a batch
-// has added rows and the table has at least doubled in pages since they
-// were taken. An ingest fills asset_software from nothing in thousands of
-// small batches, each too small for analyzeIfGrown's test; planned on the
-// statistics of a nearly empty table, the merge's look-up by key used the
-// product index and read every row of the product (a few thousand by the
-// end) for each row of a batch, ten times the batch's cost. Doubling keeps
-// this to a few runs over the table's life (about ten up to a million
-// rows); autovacuum takes over from there.
+// analyzeIfDoubled refreshes a table's planner statistics when a batch has
+// added rows and the table has more than doubled in pages since they were
+// taken. Ingests and backfills fill asset_software and rmm_alerts from
+// nothing in hundreds of small batches, each too small for
+// analyzeIfGrown's test, faster than autovacuum follows; planned on the
+// statistics of a nearly empty table, the look-ups by key read every row
+// of a product (asset_software, through its product index) or of the
+// integration (rmm_alerts) per row of a batch, so that each batch cost
+// more than the one before, ten times as much by the end. Doubling keeps
+// this to about ten runs up to a million rows; autovacuum takes over from
+// there. Like analyzeIfGrown, it runs in the batch's transaction, which
+// sees the batch's rows.
 func analyzeIfDoubled(ctx context.Context, tx pgx.Tx, table string, added int64) error {
 	if added == 0 {
 		return nil
