@@ -179,7 +179,7 @@ func (s *Store) UpsertAlerts(ctx context.Context, tenantID, integrationID string
 		// A backfill fills rmm_alerts from nothing in small batches: without
 		// fresh statistics the next batch's read by dedup key scans every
 		// alert of the integration.
-		return analyzeIfDoubled(ctx, tx, "rmm_alerts", c.Created)
+		return analyzeIfDoubled(ctx, tx, "rmm_alerts", c.Created, "tenant", "integration_id", "dedup_key")
 	})
 	if err != nil {
 		return Counts{}, err
