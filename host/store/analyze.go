@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -29,6 +30,48 @@ func analyzeIfGrown(ctx context.Context, tx pgx.Tx, table string, added int64) e
 		return nil
 	}
 	if _, err := tx.Exec(ctx, "ANALYZE "+pgx.Identifier{table}.Sanitize()); err != nil {
+		return fmt.Errorf("analyze %s: %w", table, err)
+	}
+	return nil
+}
+
+// analyzeIfDoubled refreshes a table's planner statistics when a batch has
+// added rows and the table has more than doubled in pages since they were
+// taken. Ingests and backfills fill asset_software and rmm_alerts from
+// nothing in hundreds of small batches, each too small for
+// analyzeIfGrown's test, faster than autovacuum follows; planned on the
+// statistics of a nearly empty table, the look-ups by key read every row
+// of a product (asset_software, through its product index) or of the
+// integration (rmm_alerts) per row of a batch, so that each batch cost
+// more than the one before, ten times as much by the end. Doubling keeps
+// this to about ten runs up to a million rows; autovacuum takes over from
+// there. Only the key columns the look-ups need are sampled (the table's
+// size is refreshed whatever the columns): sorting a sample of every
+// column, JSON documents included, cost more than the look-ups gained.
+// Like analyzeIfGrown, it runs in the batch's transaction, which sees the
+// batch's rows.
+func analyzeIfDoubled(ctx context.Context, tx pgx.Tx, table string, added int64, keyColumns ...string) error {
+	if added == 0 {
+		return nil
+	}
+	var known, now int64
+	err := tx.QueryRow(ctx, `SELECT relpages, pg_relation_size(oid) / current_setting('block_size')::bigint
+  FROM pg_class WHERE oid = $1::regclass`, table).Scan(&known, &now)
+	if err != nil {
+		return fmt.Errorf("statistics of %s: %w", table, err)
+	}
+	if now <= 2*known {
+		return nil
+	}
+	sql := "ANALYZE " + pgx.Identifier{table}.Sanitize()
+	if len(keyColumns) > 0 {
+		cols := make([]string, len(keyColumns))
+		for i, c := range keyColumns {
+			cols[i] = pgx.Identifier{c}.Sanitize()
+		}
+		sql += " (" + strings.Join(cols, ", ") + ")"
+	}
+	if _, err := tx.Exec(ctx, sql); err != nil {
 		return fmt.Errorf("analyze %s: %w", table, err)
 	}
 	return nil

@@ -28,13 +28,6 @@ func colExprs(cols []col) string {
 	return strings.Join(parts, ", ")
 }
 
-// sameAsSource is true when the target row t already holds the values the
-// source row would write: such rows are filtered out before the INSERT, so
-// an unchanged row is not even locked.
-func sameAsSource(cols []col) string {
-	return "(" + colNames(cols, "t.") + ") IS NOT DISTINCT FROM (" + colExprs(cols) + ")"
-}
-
 // differsFromExcluded guards ON CONFLICT DO UPDATE against rewriting a row
 // that a concurrent writer already brought up to date.
 func differsFromExcluded(cols []col) string {
