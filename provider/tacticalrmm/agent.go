@@ -35,14 +35,14 @@ func (p *Provider) syncAgent(ctx context.Context, s *session, agentID string) (r
 		return res, fmt.Errorf("sync agent: %w", err)
 	}
 	// A first pass without sites learns the site pk.
-	_, a, err := mapAgent(raw, p.now(), nil, "-")
+	_, a, err := mapAgent(raw, p.now(), siteMap(nil), "-", false)
 	if err != nil {
 		return res, rmm.Errorf(rmm.ErrUpstreamUnavailable, "sync agent: cannot translate the agent Tactical sent: %v", err)
 	}
 	if a.AgentID != agentID {
 		return res, rmm.Errorf(rmm.ErrUpstreamUnavailable, "sync agent: asked for agent %q, Tactical answered with %q", agentID, a.AgentID)
 	}
-	sites := map[int64]siteRef{}
+	sites := siteMap{}
 	if a.Site != nil {
 		site, err := s.api.Site(ctx, *a.Site)
 		if err != nil && !errors.Is(err, rmm.ErrNotFound) {
@@ -52,7 +52,7 @@ func (p *Provider) syncAgent(ctx context.Context, s *session, agentID string) (r
 			sites[site.ID] = siteRef{name: site.Name, clientID: site.Client}
 		}
 	}
-	d, _, err := mapAgent(raw, p.now(), sites, "")
+	d, _, err := mapAgent(raw, p.now(), sites, "", true)
 	if err != nil {
 		return res, rmm.Errorf(rmm.ErrUpstreamUnavailable, "sync agent: %v", err)
 	}

@@ -1,6 +1,7 @@
 package tacticalrmm
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -53,7 +54,7 @@ func (p *Provider) BackfillAlerts(ctx context.Context, req rmm.BackfillRequest, 
 	inWindow := func(t time.Time) bool { return !t.IsZero() && !t.Before(since) && t.Before(until) }
 	err = s.api.Alerts(ctx, filter, func(raw json.RawMessage) error {
 		var a api.Alert
-		if err := json.Unmarshal(raw, &a); err != nil || a.ID == 0 {
+		if err := api.Unmarshal(raw, &a); err != nil || a.ID == 0 {
 			skipped++
 			p.log.Warn("skipped an alert Tactical sent", "error", err)
 			return nil
@@ -134,10 +135,12 @@ func (p *Provider) clientIDsByName(ctx context.Context, s *session) (map[string]
 	return m, ""
 }
 
+// compact copies raw without its whitespace; raw is only valid during
+// the list callback, so the copy is what an alert keeps.
 func compact(raw json.RawMessage) json.RawMessage {
 	out, err := withoutKeys(raw)
 	if err != nil {
-		return raw
+		return bytes.Clone(raw)
 	}
 	return out
 }

@@ -2,6 +2,7 @@ package tacticalrmm
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -17,21 +18,41 @@ type siteRef struct {
 	clientID int64
 }
 
+// errUnknownSite marks an agent whose site is not in the site index.
+var errUnknownSite = errors.New("unknown site")
+
+// siteLookup finds a site by pk; a nil one knows no site.
+type siteLookup interface {
+	get(pk int64) (siteRef, bool)
+}
+
+// siteMap is a fixed site index.
+type siteMap map[int64]siteRef
+
+func (m siteMap) get(pk int64) (siteRef, bool) {
+	s, ok := m[pk]
+	return s, ok
+}
+
 // mapAgent translates one agent record. now is the status reference time;
 // orgHint is the client the agent was listed under, used when its site is
-// not in sites (created after the site list was read).
-func mapAgent(raw json.RawMessage, now time.Time, sites map[int64]siteRef, orgHint string) (rmm.Device, api.Agent, error) {
-	// Raw leaves out services, the bulk of an agent row, and the non-beta
-	// detail's copies of global data (every time zone, policies, the alert
-	// template). Decoding the slim copy never touches services.
+// not in sites (created after the site list was read). withRaw keeps the
+// record as Device.Raw; bulk syncs leave it out, as it is most of a
+// device's size and the host does not store it.
+func mapAgent(raw json.RawMessage, now time.Time, sites siteLookup, orgHint string, withRaw bool) (rmm.Device, api.Agent, error) {
+	// One pass over the record: the decoder skips services, the bulk of an
+	// agent row, and the non-beta detail's copies of global data.
 	var a api.Agent
-	slim, err := withoutKeys(raw, "services", "all_timezones", "winupdatepolicy",
-		"effective_patch_policy", "applied_policies", "alert_template")
-	if err != nil {
+	if err := api.Unmarshal(raw, &a); err != nil {
 		return rmm.Device{}, a, fmt.Errorf("undecodable agent: %w", err)
 	}
-	if err := json.Unmarshal(slim, &a); err != nil {
-		return rmm.Device{}, a, fmt.Errorf("undecodable agent: %w", err)
+	var slim json.RawMessage
+	if withRaw {
+		var err error
+		if slim, err = withoutKeys(raw, "services", "all_timezones", "winupdatepolicy",
+			"effective_patch_policy", "applied_policies", "alert_template"); err != nil {
+			return rmm.Device{}, a, fmt.Errorf("undecodable agent: %w", err)
+		}
 	}
 	if a.AgentID == "" {
 		return rmm.Device{}, a, fmt.Errorf("agent pk %d has no agent_id", a.ID)
@@ -66,7 +87,7 @@ func mapAgent(raw json.RawMessage, now time.Time, sites map[int64]siteRef, orgHi
 	}
 	if a.Site != nil {
 		d.SiteExternalID = strconv.FormatInt(*a.Site, 10)
-		if s, ok := sites[*a.Site]; ok {
+		if s, ok := sites.get(*a.Site); ok {
 			d.SiteName = s.name
 			d.OrgExternalID = strconv.FormatInt(s.clientID, 10)
 		}
@@ -78,7 +99,7 @@ func mapAgent(raw json.RawMessage, now time.Time, sites map[int64]siteRef, orgHi
 		d.OrgExternalID = orgHint
 	}
 	if d.OrgExternalID == "" {
-		return rmm.Device{}, a, fmt.Errorf("agent %s: site %s is unknown, so its client is too", a.AgentID, d.SiteExternalID)
+		return rmm.Device{}, a, fmt.Errorf("agent %s: site %s is unknown, so its client is too: %w", a.AgentID, d.SiteExternalID, errUnknownSite)
 	}
 	if a.TotalRAM != nil && *a.TotalRAM > 0 {
 		d.RAMBytes = *a.TotalRAM * gib

@@ -3,11 +3,13 @@ package tacticalrmm
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -50,36 +52,62 @@ func (p *Provider) SyncDevices(ctx context.Context, req rmm.SyncRequest, out rmm
 	}
 	b := rmm.NewBatcher(out, req.MaxBatch)
 	var total, skipped atomic.Int64
-	walk := func(query url.Values, orgHint string) error {
+	// walk reads one agent list. keep, when not nil, drops the devices of
+	// organisations the request did not name.
+	walk := func(query url.Values, orgHint string, keep map[string]bool) error {
 		spec := api.WalkSpec{Path: "/beta/v1/agent/", Query: query, PageSize: s.pageSize,
 			Parallelism: s.parallelism, Listing: "agents", OrderedByID: true}
-		decode := func(raw json.RawMessage) (api.Decoded[rmm.Device], error) {
-			d, a, err := mapAgent(raw, start, sites, orgHint)
+		decode := func(raw json.RawMessage) (api.Decoded[listedAgent], error) {
+			d, a, err := mapAgent(raw, start, sites, orgHint, false)
+			if errors.Is(err, errUnknownSite) && a.Site != nil {
+				// A site created after the index was read: learn it.
+				if err = sites.learn(ctx, s, *a.Site); err != nil {
+					return api.Decoded[listedAgent]{}, err
+				}
+				d, a, err = mapAgent(raw, start, sites, orgHint, false)
+			}
 			if err != nil {
 				p.log.Warn("skipped an agent Tactical sent", "agent_pk", a.ID, "error", err)
-				return api.Decoded[rmm.Device]{ID: a.ID, Skip: true}, nil
+				return api.Decoded[listedAgent]{ID: a.ID, Skip: true}, nil
 			}
-			return api.Decoded[rmm.Device]{ID: a.ID, Value: d}, nil
+			other := keep != nil && !keep[d.OrgExternalID]
+			return api.Decoded[listedAgent]{ID: a.ID, Value: listedAgent{device: d, otherOrg: other}}, nil
 		}
 		onCount := func(n int64) { b.SetTotal(total.Add(n)) }
-		emit := func(ctx context.Context, d api.Decoded[rmm.Device]) error {
-			if d.Skip {
+		// Counting happens here, not in decode: a page read again after
+		// it broke off is decoded twice but emitted once.
+		emit := func(ctx context.Context, d api.Decoded[listedAgent]) error {
+			switch {
+			case d.Skip:
 				skipped.Add(1)
 				return nil
+			case d.Value.otherOrg:
+				b.SetTotal(total.Add(-1))
+				return nil
 			}
-			return b.Add(ctx, d.Value)
+			return b.Add(ctx, d.Value.device)
 		}
 		_, err := api.Walk(ctx, s.api, spec, decode, onCount, emit)
 		return err
 	}
-	if len(orgs) == 0 {
-		err = walk(base, "")
-	}
-	for _, org := range orgs {
-		q := cloneValues(base)
-		q.Set("client_id", strconv.FormatInt(org, 10))
-		if err = walk(q, strconv.FormatInt(org, 10)); err != nil {
-			break
+	switch {
+	case len(orgs) == 0:
+		err = walk(base, "", nil)
+	case wholeListIsCheaper(orgs, sites.clients()):
+		// One walk of the whole list, with its pages read in parallel,
+		// beats one short walk per organisation.
+		keep := map[string]bool{}
+		for _, org := range orgs {
+			keep[strconv.FormatInt(org, 10)] = true
+		}
+		err = walk(base, "", keep)
+	default:
+		for _, org := range orgs {
+			q := cloneValues(base)
+			q.Set("client_id", strconv.FormatInt(org, 10))
+			if err = walk(q, strconv.FormatInt(org, 10), nil); err != nil {
+				break
+			}
 		}
 	}
 	if err == nil {
@@ -105,18 +133,81 @@ func (p *Provider) withSecrets(sum rmm.SyncSummary, s *session) rmm.SyncSummary 
 	return sum
 }
 
+// listedAgent is an agent of the list, translated.
+type listedAgent struct {
+	device   rmm.Device
+	otherOrg bool // of an organisation the request did not name
+}
+
+// wholeListIsCheaper says whether to read the whole agent list once rather
+// than once per requested organisation: when the request names at least
+// half of the organisations that have sites. A whole list is read with
+// its pages in parallel, while organisations of a few hundred agents are
+// one page each, read one after another.
+func wholeListIsCheaper(orgs []int64, clients int) bool {
+	return clients > 0 && 2*len(orgs) >= clients
+}
+
+// sites is the site index of one sync. Pages are decoded concurrently, and
+// a site created after the index was read is learnt on first sight.
+type sites struct {
+	mu sync.RWMutex
+	m  map[int64]siteRef
+	// tried holds the pks looked up one by one, found or not, so that each
+	// costs at most one request per sync.
+	tried map[int64]bool
+}
+
+func (x *sites) get(pk int64) (siteRef, bool) {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	s, ok := x.m[pk]
+	return s, ok
+}
+
+// clients counts the organisations that have sites.
+func (x *sites) clients() int {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	seen := map[int64]bool{}
+	for _, s := range x.m {
+		seen[s.clientID] = true
+	}
+	return len(seen)
+}
+
+// learn reads site pk from Tactical into the index. A site that does not
+// exist (deleted meanwhile) is remembered as tried and left unknown.
+func (x *sites) learn(ctx context.Context, s *session, pk int64) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.tried[pk] {
+		return nil
+	}
+	x.tried[pk] = true
+	site, err := s.api.Site(ctx, pk)
+	if errors.Is(err, rmm.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read site %d of an agent: %w", pk, err)
+	}
+	x.m[site.ID] = siteRef{name: site.Name, clientID: site.Client}
+	return nil
+}
+
 // siteIndex reads every site, for the site → client mapping the agent list
 // lacks (it carries only the site pk, API.md §4.4).
-func (p *Provider) siteIndex(ctx context.Context, s *session) (map[int64]siteRef, error) {
-	sites := map[int64]siteRef{}
+func (p *Provider) siteIndex(ctx context.Context, s *session) (*sites, error) {
+	idx := &sites{m: map[int64]siteRef{}, tried: map[int64]bool{}}
 	err := s.api.Sites(ctx, s.pageSize, func(_ context.Context, site api.Site) error {
-		sites[site.ID] = siteRef{name: site.Name, clientID: site.Client}
+		idx.m[site.ID] = siteRef{name: site.Name, clientID: site.Client}
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list sites: %w", err)
 	}
-	return sites, nil
+	return idx, nil
 }
 
 // parseOrgIDs reads organisation external ids (Tactical client pks),

@@ -110,7 +110,9 @@ func TestFixtureAgentsMapEveryField(t *testing.T) {
 		if !reflect.DeepEqual(g, w) {
 			t.Errorf("device %s:\n got %+v\nwant %+v", id, g, w)
 		}
-		checkRaw(t, id, raw, "id")
+		if raw != nil {
+			t.Errorf("device %s carries Raw in a bulk sync (%d bytes); the host does not store it", id, len(raw))
+		}
 	}
 }
 
@@ -251,6 +253,8 @@ func TestSyncDevicesUnreadableCursorListsEverything(t *testing.T) {
 	}
 }
 
+// Naming one of the two organisations reads the whole list once (its pages
+// in parallel) and keeps that organisation's agents.
 func TestSyncDevicesLimitsToOrganisations(t *testing.T) {
 	f := newFixtureServer(t)
 	p, _ := newTestProvider(t)
@@ -263,10 +267,90 @@ func TestSyncDevicesLimitsToOrganisations(t *testing.T) {
 	if len(out.items) != 1 || out.items[0].ExternalID != agentLinux || out.items[0].OrgExternalID != "4" {
 		t.Fatalf("got %+v, want only the Brightline agent", out.items)
 	}
+	if last := out.batches[len(out.batches)-1]; last.Total != 1 {
+		t.Errorf("last batch total %d: it must count only the named organisation's agent", last.Total)
+	}
+	lists := 0
+	for _, r := range f.seen() {
+		if r.path == "/beta/v1/agent/" {
+			lists++
+			if r.query.Has("client_id") {
+				t.Errorf("agent list filtered by client although the request names half the organisations: %v", r.query)
+			}
+		}
+	}
+	if lists != 1 {
+		t.Errorf("the agent list was read %d times, want once", lists)
+	}
+}
+
+// Naming few of many organisations reads one filtered list per organisation.
+func TestSyncDevicesWalksFewOrganisationsOneByOne(t *testing.T) {
+	f := newFixtureServer(t)
+	f.set(func(f *fixtureServer) {
+		for id := 20; id < 24; id++ {
+			f.extraSites = append(f.extraSites, map[string]any{"id": id, "name": fmt.Sprint("Site ", id), "client": id})
+		}
+	})
+	p, _ := newTestProvider(t)
+	out := &collector[rmm.Device]{}
+	_, err := p.SyncDevices(t.Context(), rmm.SyncRequest{Integration: f.integration(), Mode: rmm.SyncFull,
+		OrgExternalIDs: []string{"4"}}, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.items) != 1 || out.items[0].ExternalID != agentLinux {
+		t.Fatalf("got %+v, want only the Brightline agent", out.items)
+	}
 	for _, r := range f.seen() {
 		if r.path == "/beta/v1/agent/" && r.query.Get("client_id") != "4" {
 			t.Errorf("agent list asked without client_id=4: %v", r.query)
 		}
+	}
+}
+
+func TestWholeListIsCheaper(t *testing.T) {
+	tests := []struct {
+		orgs, clients int
+		want          bool
+	}{{1, 2, true}, {1, 3, false}, {2, 4, true}, {25, 25, true}, {3, 25, false}, {1, 0, false}}
+	for _, tt := range tests {
+		if got := wholeListIsCheaper(make([]int64, tt.orgs), tt.clients); got != tt.want {
+			t.Errorf("wholeListIsCheaper(%d of %d) = %v, want %v", tt.orgs, tt.clients, got, tt.want)
+		}
+	}
+}
+
+// An agent whose site is not in the site list (created after it was read)
+// gets its site read once, so it still has its organisation.
+func TestSyncDevicesLearnsASiteCreatedDuringTheSync(t *testing.T) {
+	f := newFixtureServer(t)
+	f.set(func(f *fixtureServer) { f.hiddenSites = map[int]bool{9: true} })
+	p, _ := newTestProvider(t)
+	out := &collector[rmm.Device]{}
+	sum, err := p.SyncDevices(t.Context(), rmm.SyncRequest{Integration: f.integration(), Mode: rmm.SyncFull}, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]rmm.Device{}
+	for _, d := range out.items {
+		got[d.ExternalID] = d
+	}
+	d, ok := got[agentLinux]
+	if !ok || d.OrgExternalID != "4" || d.SiteExternalID != "9" || d.SiteName == "" {
+		t.Fatalf("agent on the late site = %+v (found %v), want client 4, site 9 with its name", d, ok)
+	}
+	if len(got) != 3 || sum.Skipped != 0 {
+		t.Errorf("got %d devices, %d skipped; want 3 and none", len(got), sum.Skipped)
+	}
+	reads := 0
+	for _, r := range f.seen() {
+		if r.path == "/beta/v1/site/9/" {
+			reads++
+		}
+	}
+	if reads != 1 {
+		t.Errorf("site 9 read %d times, want once", reads)
 	}
 }
 

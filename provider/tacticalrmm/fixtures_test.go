@@ -77,6 +77,10 @@ type fixtureServer struct {
 	requests    []recorded
 	throttleFor int // seconds; login views answer 429 when > 0
 	alerts      []byte
+	// The site list leaves out hiddenSites (as if created after it was
+	// read; GET /beta/v1/site/{pk}/ still finds them) and adds extraSites.
+	hiddenSites map[int]bool
+	extraSites  []map[string]any
 }
 
 func newFixtureServer(t *testing.T) *fixtureServer {
@@ -190,7 +194,7 @@ func (f *fixtureServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case p == "/beta/v1/client/":
 		jsonReply(w, 200, fixture(f.t, "beta_client_page.json"))
 	case p == "/beta/v1/site/":
-		jsonReply(w, 200, fixture(f.t, "beta_site_page.json"))
+		f.serveSiteList(w)
 	case strings.HasPrefix(p, "/beta/v1/site/"):
 		f.serveSite(w, strings.TrimSuffix(strings.TrimPrefix(p, "/beta/v1/site/"), "/"))
 	case p == "/beta/v1/agent/":
@@ -269,6 +273,27 @@ func (f *fixtureServer) serveLogin(w http.ResponseWriter, path string, body []by
 	}
 	f.tokens[freshToken] = true
 	jsonReply(w, 200, fixture(f.t, "login_response.json"))
+}
+
+func (f *fixtureServer) serveSiteList(w http.ResponseWriter) {
+	var page struct {
+		Count   int              `json:"count"`
+		Next    any              `json:"next"`
+		Prev    any              `json:"previous"`
+		Results []map[string]any `json:"results"`
+	}
+	if err := json.Unmarshal(fixture(f.t, "beta_site_page.json"), &page); err != nil {
+		f.t.Error(err)
+	}
+	sites := page.Results[:0]
+	for _, s := range page.Results {
+		if id, _ := s["id"].(float64); !f.hiddenSites[int(id)] {
+			sites = append(sites, s)
+		}
+	}
+	page.Results = append(sites, f.extraSites...)
+	page.Count = len(page.Results)
+	jsonReply(w, 200, page)
 }
 
 func (f *fixtureServer) serveSite(w http.ResponseWriter, pk string) {

@@ -2,10 +2,14 @@ package tacticalrmm
 
 import (
 	"bytes"
-	"encoding/json"
 	"net/netip"
 	"strconv"
 	"strings"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/msp-psa/psa-host/provider/tacticalrmm/internal/api"
 )
 
 // hardware is what the provider reads from an agent's wmi_detail.
@@ -19,24 +23,42 @@ type hardware struct {
 	lanIPs       []string
 }
 
+// wmiClasses are the parts of wmi_detail the provider reads; the other
+// classes (disks, memory, graphics, ...), most of its size, are skipped
+// by the decoder without being decoded.
+type wmiClasses struct {
+	BIOS          jsontext.Value `json:"bios"`
+	CompSys       jsontext.Value `json:"comp_sys"`
+	CompSysProd   jsontext.Value `json:"comp_sys_prod"`
+	CPU           jsontext.Value `json:"cpu"`
+	NetworkConfig jsontext.Value `json:"network_config"`
+	// POSIX agents.
+	CPUs         jsontext.Value `json:"cpus"`
+	LocalIPs     jsontext.Value `json:"local_ips"`
+	MakeModel    jsontext.Value `json:"make_model"`
+	SerialNumber jsontext.Value `json:"serialnumber"`
+}
+
+// wmiProps is one WMI object's properties, each kept as sent so that a
+// number (a serial, a core count) is read without float rounding.
+type wmiProps map[string]jsontext.Value
+
 // readHardware reads wmi_detail in either shape (API.md §4.4): Windows
 // agents send WMI classes, each a list of single-element lists holding one
 // property dict; POSIX agents send flat keys (cpus, local_ips, make_model,
-// serialnumber).
-func readHardware(raw json.RawMessage) hardware {
+// serialnumber). What cannot be read is left blank.
+func readHardware(raw []byte) hardware {
 	var hw hardware
-	var wmi map[string]json.RawMessage
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	if len(raw) == 0 || dec.Decode(&wmi) != nil {
+	var wmi wmiClasses
+	if len(raw) == 0 || api.Unmarshal(raw, &wmi) != nil {
 		return hw
 	}
-	if _, posix := wmi["cpus"]; posix {
+	if wmi.CPUs != nil {
 		return readPOSIXHardware(wmi)
 	}
-	bios := wmiObjects(wmi["bios"])
-	compSys := wmiObjects(wmi["comp_sys"])
-	compSysProd := wmiObjects(wmi["comp_sys_prod"])
+	bios := wmiObjects(wmi.BIOS)
+	compSys := wmiObjects(wmi.CompSys)
+	compSysProd := wmiObjects(wmi.CompSysProd)
 	hw.serial = firstValue(bios, "SerialNumber")
 	if hw.serial == "" {
 		hw.serial = firstValue(compSysProd, "IdentifyingNumber")
@@ -49,7 +71,7 @@ func readHardware(raw json.RawMessage) hardware {
 	if hw.model == "" {
 		hw.model = firstValue(compSysProd, "Name")
 	}
-	for _, cpu := range wmiObjects(wmi["cpu"]) {
+	for _, cpu := range wmiObjects(wmi.CPU) {
 		if hw.cpuModel == "" {
 			hw.cpuModel = cleanValue(cpu["Name"])
 		}
@@ -57,67 +79,72 @@ func readHardware(raw json.RawMessage) hardware {
 		hw.cpuThreads += intValue(cpu["NumberOfLogicalProcessors"])
 	}
 	var addrs []string
-	for _, nic := range wmiObjects(wmi["network_config"]) {
-		if list, ok := nic["IPAddress"].([]any); ok {
-			for _, a := range list {
-				if s, ok := a.(string); ok {
-					addrs = append(addrs, s)
-				}
-			}
-		}
+	for _, nic := range wmiObjects(wmi.NetworkConfig) {
+		addrs = append(addrs, stringList(nic["IPAddress"])...)
 	}
 	hw.lanIPs = lanIPs(addrs)
 	return hw
 }
 
-func readPOSIXHardware(wmi map[string]json.RawMessage) hardware {
+func readPOSIXHardware(wmi wmiClasses) hardware {
 	var hw hardware
-	var cpus, ips []string
-	_ = json.Unmarshal(wmi["cpus"], &cpus)
-	_ = json.Unmarshal(wmi["local_ips"], &ips)
-	var makeModel, serial string
-	_ = json.Unmarshal(wmi["make_model"], &makeModel)
-	_ = json.Unmarshal(wmi["serialnumber"], &serial)
-	if len(cpus) > 0 {
-		hw.cpuModel = cleanValue(cpus[0])
+	if cpus := stringList(wmi.CPUs); len(cpus) > 0 {
+		hw.cpuModel = cleanText(cpus[0])
 	}
 	// make_model is one string ("QEMU Standard PC (Q35 + ICH9, 2009)"),
 	// which cannot be split into maker and model reliably.
-	hw.model = cleanValue(makeModel)
-	hw.serial = cleanValue(serial)
-	hw.lanIPs = lanIPs(ips)
+	hw.model = cleanValue(wmi.MakeModel)
+	hw.serial = cleanValue(wmi.SerialNumber)
+	hw.lanIPs = lanIPs(stringList(wmi.LocalIPs))
 	return hw
 }
 
 // wmiObjects flattens one WMI class to its property dicts, whatever the
 // list nesting.
-func wmiObjects(raw json.RawMessage) []map[string]any {
+func wmiObjects(raw jsontext.Value) []wmiProps {
 	if len(raw) == 0 {
 		return nil
 	}
-	var v any
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	if dec.Decode(&v) != nil {
-		return nil
-	}
-	var out []map[string]any
-	var walk func(any)
-	walk = func(v any) {
-		switch x := v.(type) {
-		case map[string]any:
-			out = append(out, x)
-		case []any:
-			for _, e := range x {
-				walk(e)
+	var out []wmiProps
+	dec := jsontext.NewDecoder(bytes.NewReader(raw), api.DecodeOptions())
+	for {
+		var err error
+		switch dec.PeekKind() {
+		case '{':
+			var p wmiProps
+			if err = jsonv2.UnmarshalDecode(dec, &p, api.DecodeOptions()); err == nil {
+				out = append(out, p)
 			}
+		case '[', ']':
+			_, err = dec.ReadToken()
+		case 0: // the end, or an error
+			return out
+		default:
+			err = dec.SkipValue()
+		}
+		if err != nil {
+			return out
 		}
 	}
-	walk(v)
+}
+
+// stringList reads a list of strings, skipping what is not a string.
+func stringList(raw jsontext.Value) []string {
+	var items []jsontext.Value
+	if len(raw) == 0 || api.Unmarshal(raw, &items) != nil {
+		return nil
+	}
+	out := make([]string, 0, len(items))
+	for _, it := range items {
+		var s string
+		if it.Kind() == '"' && api.Unmarshal(it, &s) == nil {
+			out = append(out, s)
+		}
+	}
 	return out
 }
 
-func firstValue(objs []map[string]any, key string) string {
+func firstValue(objs []wmiProps, key string) string {
 	for _, o := range objs {
 		if s := cleanValue(o[key]); s != "" {
 			return s
@@ -126,18 +153,26 @@ func firstValue(objs []map[string]any, key string) string {
 	return ""
 }
 
+// scalar renders a JSON string or number as text; other kinds give "".
+func scalar(v jsontext.Value) string {
+	switch v.Kind() {
+	case '"':
+		var s string
+		if api.Unmarshal(v, &s) == nil {
+			return s
+		}
+	case '0':
+		return string(v)
+	}
+	return ""
+}
+
 // cleanValue renders a WMI value as a string, blanking the placeholders
 // firmware and agents put where a value is unknown.
-func cleanValue(v any) string {
-	var s string
-	switch x := v.(type) {
-	case string:
-		s = strings.TrimSpace(x)
-	case json.Number:
-		s = x.String()
-	default:
-		return ""
-	}
+func cleanValue(v jsontext.Value) string { return cleanText(scalar(v)) }
+
+func cleanText(s string) string {
+	s = strings.TrimSpace(s)
 	switch strings.ToLower(s) {
 	case "", "none", "null", "n/a", "na", "to be filled by o.e.m.", "default string", "system serial number", "not specified":
 		return ""
@@ -145,16 +180,9 @@ func cleanValue(v any) string {
 	return s
 }
 
-func intValue(v any) int {
-	switch x := v.(type) {
-	case json.Number:
-		n, _ := strconv.Atoi(x.String())
-		return n
-	case string:
-		n, _ := strconv.Atoi(strings.TrimSpace(x))
-		return n
-	}
-	return 0
+func intValue(v jsontext.Value) int {
+	n, _ := strconv.Atoi(strings.TrimSpace(scalar(v)))
+	return n
 }
 
 // lanIPs keeps the usable LAN addresses: prefixes ("10.0.0.5/24", as

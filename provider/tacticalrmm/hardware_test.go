@@ -24,12 +24,14 @@ func TestHardwareShapes(t *testing.T) {
 			hardware{serial: "ABC", cpuModel: "i7", cpuCores: 4, cpuThreads: 8}},
 		{"POSIX keys", `{"cpus": ["Apple M2"], "local_ips": ["192.168.0.4/24", "::1/128"], "make_model": "Apple MacBookAir10,1", "serialnumber": "C02XYZ"}`,
 			hardware{serial: "C02XYZ", model: "Apple MacBookAir10,1", cpuModel: "Apple M2", lanIPs: []string{"192.168.0.4"}}},
+		{"numbers kept exact", `{"bios": [[{"SerialNumber": 12345678901234567890}]], "cpu": [[{"Name": 7, "NumberOfCores": 4.0}]]}`,
+			hardware{serial: "12345678901234567890", cpuModel: "7"}},
 		{"null", `null`, hardware{}},
 		{"not an object", `"error"`, hardware{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := readHardware(json.RawMessage(tt.wmi)); !reflect.DeepEqual(got, tt.want) {
+			if got := readHardware([]byte(tt.wmi)); !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("got %+v\nwant %+v", got, tt.want)
 			}
 		})

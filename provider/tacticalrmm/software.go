@@ -49,7 +49,7 @@ func (p *Provider) IngestSoftware(ctx context.Context, req rmm.SoftwareRequest, 
 	var skipped int64
 	err = s.api.Software(ctx, func(raw json.RawMessage) error {
 		var row api.SoftwareList
-		if err := json.Unmarshal(raw, &row); err != nil {
+		if err := api.Unmarshal(raw, &row); err != nil {
 			skipped++
 			p.log.Warn("skipped a software list Tactical sent", "error", err)
 			return nil

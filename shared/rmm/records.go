@@ -77,6 +77,9 @@ type Device struct {
 	NeedsReboot     bool
 	MaintenanceMode bool
 	// Raw is the upstream record, for fields the contract does not carry.
+	// It is optional, and the host does not store it: SyncAgent may fill
+	// it, but SyncDevices should leave it empty, as on a large fleet it
+	// would be most of the stream (a Windows agent's record is kilobytes).
 	Raw json.RawMessage
 }
 

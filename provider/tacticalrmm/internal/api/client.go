@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/msp-psa/psa-host/shared/rmm"
@@ -305,7 +306,8 @@ func (c *Client) readError(ctx context.Context, cl call, err error) error {
 	}
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
-	if errors.As(err, &syn) || errors.As(err, &typ) {
+	var syn2 *jsontext.SyntacticError
+	if errors.As(err, &syn) || errors.As(err, &typ) || errors.As(err, &syn2) {
 		return rmm.Errorf(rmm.ErrUpstreamUnavailable, "the answer to %s %s is not the JSON Tactical sends: %w", cl.method, cl.path, err)
 	}
 	return rmm.Errorf(rmm.ErrUpstreamUnavailable, "reading the answer to %s %s: %w", cl.method, cl.path, err)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -106,7 +107,7 @@ func (c *Client) Orgs(ctx context.Context, emit func(context.Context, Org) error
 		if err := json.Unmarshal(raw, &o); err != nil {
 			return Decoded[Org]{}, rmm.Errorf(rmm.ErrUpstreamUnavailable, "malformed client row: %w", err)
 		}
-		o.Raw = raw
+		o.Raw = bytes.Clone(raw) // raw is only valid during the call
 		return Decoded[Org]{ID: o.ID, Value: o}, nil
 	}
 	_, err := Walk(ctx, c, spec, decode, nil,

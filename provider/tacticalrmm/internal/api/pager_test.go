@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/msp-psa/psa-host/shared/rmm"
 )
 
@@ -406,12 +408,44 @@ func TestDecodeListEnvelopeKeyOrderDoesNotMatter(t *testing.T) {
 	body := `{"results":[{"id":1},{"id":2}],"previous":null,"next":"http://x/?page=2","count":9,"extra":{"a":[1]}}`
 	var n int
 	var info PageInfo
-	err := decodeList(json.NewDecoder(strings.NewReader(body)), &info, func(json.RawMessage) error { n++; return nil })
+	err := decodeList(jsontext.NewDecoder(strings.NewReader(body), DecodeOptions()), &info, func(json.RawMessage) error { n++; return nil })
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !info.Enveloped || info.Count != 9 || info.Next != "http://x/?page=2" || info.Items != 2 || n != 2 {
 		t.Errorf("info = %+v, n = %d", info, n)
+	}
+}
+
+// A repeated key or an invalid byte in one row must not make the page
+// unreadable (encoding/json accepted both); the last repeat wins.
+func TestDecodeListIsLenientLikeEncodingJSON(t *testing.T) {
+	body := "{\"count\":2,\"next\":null,\"results\":[{\"id\":1,\"name\":\"a\",\"name\":\"b\"},{\"id\":2,\"name\":\"caf\xe9\"}]}"
+	var got []item
+	var info PageInfo
+	err := decodeList(jsontext.NewDecoder(strings.NewReader(body), DecodeOptions()), &info, func(raw json.RawMessage) error {
+		var it item
+		if err := Unmarshal(raw, &it); err != nil {
+			return err
+		}
+		got = append(got, it)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Name != "b" || got[1].ID != 2 || !strings.HasPrefix(got[1].Name, "caf") {
+		t.Errorf("rows = %+v", got)
+	}
+}
+
+func TestDecodeListRejectsWhatIsNotAList(t *testing.T) {
+	for _, body := range []string{`"x"`, `{"count":"many","results":[]}`, `{"count":1,"results":{"id":1}}`, `{"count":1}`, `[{"id":1}`, `{"results":[{"id":1},]}`} {
+		var info PageInfo
+		err := decodeList(jsontext.NewDecoder(strings.NewReader(body), DecodeOptions()), &info, func(json.RawMessage) error { return nil })
+		if err == nil {
+			t.Errorf("decodeList(%s) accepted it", body)
+		}
 	}
 }
 

@@ -8,6 +8,9 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strconv"
+
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // PageInfo describes one answer of a list endpoint.
@@ -23,55 +26,66 @@ type PageInfo struct {
 // decodeList walks a list answer one element at a time, so a page of
 // thousands of agents is never held in memory as a whole. It accepts a DRF
 // envelope or a plain array (the beta client list is not paginated, API.md
-// §4.1).
+// §4.1). Each element is scanned once, by jsontext, and handed to onItem
+// as a slice of the decoder's buffer: it is valid only during the call, so
+// onItem must copy what it keeps.
 //
 // info is filled in as the answer is read, so onItem can already see the
 // count (DRF writes it before the results).
-func decodeList(dec *json.Decoder, info *PageInfo, onItem func(json.RawMessage) error) error {
-	tok, err := dec.Token()
+func decodeList(dec *jsontext.Decoder, info *PageInfo, onItem func(json.RawMessage) error) error {
+	tok, err := dec.ReadToken()
 	if err != nil {
 		return err
 	}
-	switch tok {
-	case json.Delim('['):
-		return decodeArray(dec, info, onItem, false)
-	case json.Delim('{'):
+	switch tok.Kind() {
+	case '[':
+		return decodeArray(dec, info, onItem)
+	case '{':
 	default:
-		return fmt.Errorf("expected a JSON list or page, got %v", tok)
+		return fmt.Errorf("expected a JSON list or page, got %s", tok.Kind())
 	}
 	info.Enveloped = true
 	sawResults := false
-	for dec.More() {
-		key, err := dec.Token()
+	for dec.PeekKind() != '}' {
+		key, err := dec.ReadToken()
 		if err != nil {
 			return err
 		}
-		switch key {
+		switch key.String() {
 		case "count":
-			if err := dec.Decode(&info.Count); err != nil {
+			if info.Count, err = readInt(dec); err != nil {
 				return err
 			}
 		case "next":
-			var next *string
-			if err := dec.Decode(&next); err != nil {
+			tok, err := dec.ReadToken()
+			if err != nil {
 				return err
 			}
-			if next != nil {
-				info.Next = *next
+			if tok.Kind() == '"' {
+				info.Next = tok.String()
 			}
 		case "results":
 			sawResults = true
-			if err := decodeArray(dec, info, onItem, true); err != nil {
+			tok, err := dec.ReadToken()
+			if err != nil {
 				return err
 			}
+			switch tok.Kind() {
+			case 'n': // "results": null
+			case '[':
+				if err := decodeArray(dec, info, onItem); err != nil {
+					return err
+				}
+			default:
+				return fmt.Errorf("expected a results list, got %s", tok.Kind())
+			}
 		default:
-			var skip json.RawMessage
-			if err := dec.Decode(&skip); err != nil {
+			if err := dec.SkipValue(); err != nil {
 				return err
 			}
 		}
 	}
-	if _, err := dec.Token(); err != nil {
+	if _, err := dec.ReadToken(); err != nil { // '}'
 		return err
 	}
 	if !sawResults {
@@ -80,30 +94,38 @@ func decodeList(dec *json.Decoder, info *PageInfo, onItem func(json.RawMessage) 
 	return nil
 }
 
-func decodeArray(dec *json.Decoder, info *PageInfo, onItem func(json.RawMessage) error, open bool) error {
-	if open {
-		tok, err := dec.Token()
+// readInt reads a JSON number that must be an integer (or null, as 0).
+func readInt(dec *jsontext.Decoder) (int64, error) {
+	tok, err := dec.ReadToken()
+	if err != nil {
+		return 0, err
+	}
+	switch tok.Kind() {
+	case 'n':
+		return 0, nil
+	case '0':
+		n, err := strconv.ParseInt(tok.String(), 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("count %s is not an integer", tok.String())
+		}
+		return n, nil
+	}
+	return 0, fmt.Errorf("count is a %s, not a number", tok.Kind())
+}
+
+// decodeArray reads the elements of an array whose '[' was read.
+func decodeArray(dec *jsontext.Decoder, info *PageInfo, onItem func(json.RawMessage) error) error {
+	for dec.PeekKind() != ']' {
+		raw, err := dec.ReadValue()
 		if err != nil {
 			return err
 		}
-		if tok == nil { // "results": null
-			return nil
-		}
-		if tok != json.Delim('[') {
-			return fmt.Errorf("expected a results list, got %v", tok)
-		}
-	}
-	for dec.More() {
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return err
-		}
 		info.Items++
-		if err := onItem(raw); err != nil {
+		if err := onItem(json.RawMessage(raw)); err != nil {
 			return callbackError{err}
 		}
 	}
-	_, err := dec.Token() // ']'
+	_, err := dec.ReadToken() // ']'
 	return err
 }
 
@@ -135,7 +157,7 @@ func (c *Client) listInto(ctx context.Context, cl call, info *PageInfo, onItem f
 		return err
 	}
 	defer resp.Body.Close()
-	if err := decodeList(json.NewDecoder(resp.Body), info, onItem); err != nil {
+	if err := decodeList(jsontext.NewDecoder(resp.Body, DecodeOptions()), info, onItem); err != nil {
 		if ce, ok := err.(callbackError); ok {
 			return ce.err
 		}

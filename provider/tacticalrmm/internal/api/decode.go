@@ -1,0 +1,21 @@
+package api
+
+import (
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+)
+
+// DecodeOptions read JSON as forgivingly as encoding/json does: Tactical is a
+// Python server, and a stray invalid byte or a repeated key in one agent
+// must not make a page unreadable. Names still match exactly, as Tactical
+// spells them.
+func DecodeOptions() jsonv2.Options {
+	return jsonv2.JoinOptions(jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
+}
+
+// Unmarshal decodes one record with encoding/json/v2 (a single pass, and
+// unknown members such as an agent's services are skipped without being
+// decoded), leniently. Large syncs spend most of the plugin's time here.
+func Unmarshal(raw []byte, v any) error {
+	return jsonv2.Unmarshal(raw, v, DecodeOptions())
+}
