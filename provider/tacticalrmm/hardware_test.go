@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
+
+	"github.com/msp-psa/psa-host/provider/tacticalrmm/internal/api"
 )
 
 func TestHardwareShapes(t *testing.T) {
@@ -25,13 +27,21 @@ func TestHardwareShapes(t *testing.T) {
 		{"POSIX keys", `{"cpus": ["Apple M2"], "local_ips": ["192.168.0.4/24", "::1/128"], "make_model": "Apple MacBookAir10,1", "serialnumber": "C02XYZ"}`,
 			hardware{serial: "C02XYZ", model: "Apple MacBookAir10,1", cpuModel: "Apple M2", lanIPs: []string{"192.168.0.4"}}},
 		{"numbers kept exact", `{"bios": [[{"SerialNumber": 12345678901234567890}]], "cpu": [[{"Name": 7, "NumberOfCores": 4.0}]]}`,
-			hardware{serial: "12345678901234567890", cpuModel: "7"}},
+			hardware{serial: "12345678901234567890", cpuModel: "7", cpuCores: 4}},
+		{"odd shapes", `{"bios": "n/a", "cpu": [[{"Name": {"x": 1}, "NumberOfCores": [1]}], 5, null], "network_config": [[{"IPAddress": "10.0.0.1"}], [{"IPAddress": [1, "10.0.0.9", null]}]], "comp_sys": {"Model": "M1"}}`,
+			hardware{model: "M1", lanIPs: []string{"10.0.0.9"}}},
+		{"POSIX with odd shapes", `{"cpus": "x", "local_ips": ["10.1.1.1/8", 4], "make_model": 17, "serialnumber": null}`,
+			hardware{model: "17", lanIPs: []string{"10.1.1.1"}}},
 		{"null", `null`, hardware{}},
 		{"not an object", `"error"`, hardware{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := readHardware([]byte(tt.wmi)); !reflect.DeepEqual(got, tt.want) {
+			var a api.Agent
+			if err := api.Unmarshal([]byte(`{"agent_id":"x","wmi_detail":`+tt.wmi+`}`), &a); err != nil {
+				t.Fatalf("an odd wmi_detail must not make the agent undecodable: %v", err)
+			}
+			if got := readHardware(a.WMIDetail); !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("got %+v\nwant %+v", got, tt.want)
 			}
 		})

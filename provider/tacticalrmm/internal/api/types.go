@@ -1,10 +1,6 @@
 package api
 
-import (
-	"encoding/json"
-
-	"github.com/go-json-experiment/json/jsontext"
-)
+import "encoding/json"
 
 // Agent is the part of an agent record the provider maps. It decodes both
 // the beta list rows (ListAgentSerializer, API.md §4.4) and the non-beta
@@ -12,28 +8,28 @@ import (
 // Nullable strings decode to "". Decode it with Unmarshal (encoding/json/v2):
 // members it does not name, such as services, are skipped unread.
 type Agent struct {
-	ID               int64          `json:"id"` // beta only
-	AgentID          string         `json:"agent_id"`
-	Hostname         string         `json:"hostname"`
-	Version          string         `json:"version"`
-	OperatingSystem  string         `json:"operating_system"`
-	Plat             string         `json:"plat"`
-	Goarch           string         `json:"goarch"`
-	LastSeen         string         `json:"last_seen"`
-	PublicIP         string         `json:"public_ip"`
-	TotalRAM         *int64         `json:"total_ram"` // GB
-	Disks            []Disk         `json:"disks"`
-	BootTime         *float64       `json:"boot_time"` // Unix seconds
-	LoggedInUsername string         `json:"logged_in_username"`
-	LastLoggedInUser string         `json:"last_logged_in_user"`
-	MonitoringType   string         `json:"monitoring_type"`
-	Description      string         `json:"description"`
-	OfflineTime      *int64         `json:"offline_time"` // minutes
-	OverdueTime      *int64         `json:"overdue_time"` // minutes
-	NeedsReboot      bool           `json:"needs_reboot"`
-	MaintenanceMode  bool           `json:"maintenance_mode"`
-	WMIDetail        jsontext.Value `json:"wmi_detail"`
-	Site             *int64         `json:"site"`
+	ID               int64     `json:"id"` // beta only
+	AgentID          string    `json:"agent_id"`
+	Hostname         string    `json:"hostname"`
+	Version          string    `json:"version"`
+	OperatingSystem  string    `json:"operating_system"`
+	Plat             string    `json:"plat"`
+	Goarch           string    `json:"goarch"`
+	LastSeen         string    `json:"last_seen"`
+	PublicIP         string    `json:"public_ip"`
+	TotalRAM         *int64    `json:"total_ram"` // GB
+	Disks            []Disk    `json:"disks"`
+	BootTime         *float64  `json:"boot_time"` // Unix seconds
+	LoggedInUsername string    `json:"logged_in_username"`
+	LastLoggedInUser string    `json:"last_logged_in_user"`
+	MonitoringType   string    `json:"monitoring_type"`
+	Description      string    `json:"description"`
+	OfflineTime      *int64    `json:"offline_time"` // minutes
+	OverdueTime      *int64    `json:"overdue_time"` // minutes
+	NeedsReboot      bool      `json:"needs_reboot"`
+	MaintenanceMode  bool      `json:"maintenance_mode"`
+	WMIDetail        WMIDetail `json:"wmi_detail"`
+	Site             *int64    `json:"site"`
 	// Status is computed by the server; only the detail views carry it.
 	Status string `json:"status"`
 	// SiteName is on the non-beta detail only. (Its "client" is a name
