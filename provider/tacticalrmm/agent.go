@@ -35,7 +35,7 @@ func (p *Provider) syncAgent(ctx context.Context, s *session, agentID string) (r
 		return res, fmt.Errorf("sync agent: %w", err)
 	}
 	// A first pass without sites learns the site pk.
-	_, a, err := mapAgent(raw, p.now(), siteMap(nil), "-", false)
+	_, a, err := mapAgent(raw, p.now(), siteMap(nil), "-")
 	if err != nil {
 		return res, rmm.Errorf(rmm.ErrUpstreamUnavailable, "sync agent: cannot translate the agent Tactical sent: %v", err)
 	}
@@ -52,7 +52,7 @@ func (p *Provider) syncAgent(ctx context.Context, s *session, agentID string) (r
 			sites[site.ID] = siteRef{name: site.Name, clientID: site.Client}
 		}
 	}
-	d, _, err := mapAgent(raw, p.now(), sites, "", true)
+	d, _, err := mapAgent(raw, p.now(), sites, "")
 	if err != nil {
 		return res, rmm.Errorf(rmm.ErrUpstreamUnavailable, "sync agent: %v", err)
 	}

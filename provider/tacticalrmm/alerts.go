@@ -52,7 +52,11 @@ func (p *Provider) BackfillAlerts(ctx context.Context, req rmm.BackfillRequest, 
 	b := rmm.NewBatcher(out, req.MaxBatch)
 	var skipped int64
 	inWindow := func(t time.Time) bool { return !t.IsZero() && !t.Before(since) && t.Before(until) }
-	err = s.api.Alerts(ctx, filter, func(raw json.RawMessage) error {
+	err = s.api.Alerts(ctx, filter, func(it *api.Item) error {
+		raw, err := it.Raw()
+		if err != nil {
+			return err
+		}
 		var a api.Alert
 		if err := api.Unmarshal(raw, &a); err != nil || a.ID == 0 {
 			skipped++

@@ -34,32 +34,34 @@ func (m siteMap) get(pk int64) (siteRef, bool) {
 	return s, ok
 }
 
-// mapAgent translates one agent record. now is the status reference time;
-// orgHint is the client the agent was listed under, used when its site is
-// not in sites (created after the site list was read). withRaw keeps the
-// record as Device.Raw; bulk syncs leave it out, as it is most of a
-// device's size and the host does not store it.
-func mapAgent(raw json.RawMessage, now time.Time, sites siteLookup, orgHint string, withRaw bool) (rmm.Device, api.Agent, error) {
-	// One pass over the record: the decoder skips services, the bulk of an
-	// agent row, and the non-beta detail's copies of global data.
+// mapAgent decodes and translates one agent record (SyncAgent's detail),
+// keeping the record, without its bulk, as Device.Raw.
+func mapAgent(raw json.RawMessage, now time.Time, sites siteLookup, orgHint string) (rmm.Device, api.Agent, error) {
 	var a api.Agent
 	if err := api.Unmarshal(raw, &a); err != nil {
 		return rmm.Device{}, a, fmt.Errorf("undecodable agent: %w", err)
 	}
-	var slim json.RawMessage
-	if withRaw {
-		var err error
-		if slim, err = withoutKeys(raw, "services", "all_timezones", "winupdatepolicy",
-			"effective_patch_policy", "applied_policies", "alert_template"); err != nil {
-			return rmm.Device{}, a, fmt.Errorf("undecodable agent: %w", err)
-		}
+	d, err := translateAgent(a, now, sites, orgHint)
+	if err != nil {
+		return d, a, err
 	}
+	if d.Raw, err = withoutKeys(raw, "services", "all_timezones", "winupdatepolicy",
+		"effective_patch_policy", "applied_policies", "alert_template"); err != nil {
+		return rmm.Device{}, a, fmt.Errorf("undecodable agent: %w", err)
+	}
+	return d, a, nil
+}
+
+// translateAgent translates a decoded agent. now is the status reference
+// time; orgHint is the client the agent was listed under, used when its
+// site is not in sites (created after the site list was read).
+func translateAgent(a api.Agent, now time.Time, sites siteLookup, orgHint string) (rmm.Device, error) {
 	if a.AgentID == "" {
-		return rmm.Device{}, a, fmt.Errorf("agent pk %d has no agent_id", a.ID)
+		return rmm.Device{}, fmt.Errorf("agent pk %d has no agent_id", a.ID)
 	}
 	lastSeen, err := parseAPITime(a.LastSeen)
 	if err != nil {
-		return rmm.Device{}, a, fmt.Errorf("agent %s: bad last_seen %q", a.AgentID, a.LastSeen)
+		return rmm.Device{}, fmt.Errorf("agent %s: bad last_seen %q", a.AgentID, a.LastSeen)
 	}
 	d := rmm.Device{
 		ExternalID:      a.AgentID,
@@ -78,7 +80,6 @@ func mapAgent(raw json.RawMessage, now time.Time, sites siteLookup, orgHint stri
 		WANIP:           a.PublicIP,
 		NeedsReboot:     a.NeedsReboot,
 		MaintenanceMode: a.MaintenanceMode,
-		Raw:             slim,
 	}
 	if st, ok := serverStatus(a.Status); ok {
 		d.Status = st
@@ -99,7 +100,7 @@ func mapAgent(raw json.RawMessage, now time.Time, sites siteLookup, orgHint stri
 		d.OrgExternalID = orgHint
 	}
 	if d.OrgExternalID == "" {
-		return rmm.Device{}, a, fmt.Errorf("agent %s: site %s is unknown, so its client is too: %w", a.AgentID, d.SiteExternalID, errUnknownSite)
+		return rmm.Device{}, fmt.Errorf("agent %s: site %s is unknown, so its client is too: %w", a.AgentID, d.SiteExternalID, errUnknownSite)
 	}
 	if a.TotalRAM != nil && *a.TotalRAM > 0 {
 		d.RAMBytes = *a.TotalRAM * gib
@@ -117,7 +118,7 @@ func mapAgent(raw json.RawMessage, now time.Time, sites siteLookup, orgHint stri
 	d.CPUCores = hw.cpuCores
 	d.CPUThreads = hw.cpuThreads
 	d.LANIPs = hw.lanIPs
-	return d, a, nil
+	return d, nil
 }
 
 // username reads logged_in_username, where the string "None" means that

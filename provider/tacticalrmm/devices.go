@@ -57,14 +57,19 @@ func (p *Provider) SyncDevices(ctx context.Context, req rmm.SyncRequest, out rmm
 	walk := func(query url.Values, orgHint string, keep map[string]bool) error {
 		spec := api.WalkSpec{Path: "/beta/v1/agent/", Query: query, PageSize: s.pageSize,
 			Parallelism: s.parallelism, Listing: "agents", OrderedByID: true}
-		decode := func(raw json.RawMessage) (api.Decoded[listedAgent], error) {
-			d, a, err := mapAgent(raw, start, sites, orgHint, false)
+		decode := func(it *api.Item) (api.Decoded[listedAgent], error) {
+			var a api.Agent
+			err := it.Decode(&a)
+			var d rmm.Device
+			if err == nil {
+				d, err = translateAgent(a, start, sites, orgHint)
+			}
 			if errors.Is(err, errUnknownSite) && a.Site != nil {
 				// A site created after the index was read: learn it.
 				if err = sites.learn(ctx, s, *a.Site); err != nil {
 					return api.Decoded[listedAgent]{}, err
 				}
-				d, a, err = mapAgent(raw, start, sites, orgHint, false)
+				d, err = translateAgent(a, start, sites, orgHint)
 			}
 			if err != nil {
 				p.log.Warn("skipped an agent Tactical sent", "agent_pk", a.ID, "error", err)

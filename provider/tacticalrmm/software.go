@@ -2,7 +2,6 @@ package tacticalrmm
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/msp-psa/psa-host/provider/tacticalrmm/internal/api"
@@ -47,9 +46,9 @@ func (p *Provider) IngestSoftware(ctx context.Context, req rmm.SoftwareRequest, 
 	}
 	b := rmm.NewBatcher(out, max)
 	var skipped int64
-	err = s.api.Software(ctx, func(raw json.RawMessage) error {
+	err = s.api.Software(ctx, func(it *api.Item) error {
 		var row api.SoftwareList
-		if err := api.Unmarshal(raw, &row); err != nil {
+		if err := it.Decode(&row); err != nil {
 			skipped++
 			p.log.Warn("skipped a software list Tactical sent", "error", err)
 			return nil

@@ -3,7 +3,6 @@ package api
 import (
 	"compress/gzip"
 	"context"
-	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -29,7 +28,7 @@ func TestRetriesIdempotentReadsOn5xx(t *testing.T) {
 			return err
 		}},
 		{"PATCH alerts is a read", http.MethodPatch, `[]`, func(ctx context.Context, c *Client) error {
-			return c.Alerts(ctx, AlertFilter{TimeFilterDays: 1}, func(json.RawMessage) error { return nil })
+			return c.Alerts(ctx, AlertFilter{TimeFilterDays: 1}, func(*Item) error { return nil })
 		}},
 	}
 	for _, tt := range tests {
@@ -315,7 +314,7 @@ func TestSlowConsumerIsNotATimeout(t *testing.T) {
 		writeJSON(w, 200, `[{"id":1,"agent":1,"software":[]},{"id":2,"agent":2,"software":[]},{"id":3,"agent":3,"software":[]}]`)
 	}), Credentials{APIKey: testKey}, func(cfg *Config) { cfg.Timeout = 100 * time.Millisecond })
 	n := 0
-	err := c.Software(t.Context(), func(json.RawMessage) error {
+	err := c.Software(t.Context(), func(*Item) error {
 		n++
 		time.Sleep(200 * time.Millisecond) // longer than the timeout, but we are not waiting on the server
 		return nil
@@ -374,8 +373,8 @@ func TestEveryRequestPathEndsInSlash(t *testing.T) {
 	_, _ = c.AppVersion(ctx)
 	_ = c.BetaRoot(ctx)
 	_, _ = c.CountList(ctx, "/beta/v1/agent", "agents")
-	_ = c.Alerts(ctx, AlertFilter{TimeFilterDays: 1}, func(json.RawMessage) error { return nil })
-	_ = c.Software(ctx, func(json.RawMessage) error { return nil })
+	_ = c.Alerts(ctx, AlertFilter{TimeFilterDays: 1}, func(*Item) error { return nil })
+	_ = c.Software(ctx, func(*Item) error { return nil })
 	_ = c.AgentRefs(ctx, func(AgentRef) error { return nil })
 	_ = c.Orgs(ctx, func(context.Context, Org) error { return nil })
 	_ = c.Sites(ctx, 10, func(context.Context, Site) error { return nil })

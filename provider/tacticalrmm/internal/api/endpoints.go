@@ -69,7 +69,7 @@ func (c *Client) BetaRoot(ctx context.Context) error {
 func (c *Client) CountList(ctx context.Context, path, listing string) (int64, error) {
 	cl := call{method: http.MethodGet, path: path, idempotent: true, listing: listing,
 		query: url.Values{"page_size": {"1"}}}
-	info, err := c.list(ctx, cl, func(json.RawMessage) error { return nil })
+	info, err := c.list(ctx, cl, func(*Item) error { return nil })
 	if err != nil {
 		return 0, err
 	}
@@ -102,9 +102,13 @@ func (c *Client) ProbeSoftware(ctx context.Context) error {
 // client view is not paginated), or a page envelope should that change.
 func (c *Client) Orgs(ctx context.Context, emit func(context.Context, Org) error) error {
 	spec := WalkSpec{Path: "/beta/v1/client/", Listing: "clients", Parallelism: 1}
-	decode := func(raw json.RawMessage) (Decoded[Org], error) {
+	decode := func(it *Item) (Decoded[Org], error) {
 		var o Org
-		if err := json.Unmarshal(raw, &o); err != nil {
+		raw, err := it.Raw()
+		if err != nil {
+			return Decoded[Org]{}, err
+		}
+		if err := Unmarshal(raw, &o); err != nil {
 			return Decoded[Org]{}, rmm.Errorf(rmm.ErrUpstreamUnavailable, "malformed client row: %w", err)
 		}
 		o.Raw = bytes.Clone(raw) // raw is only valid during the call
@@ -164,9 +168,9 @@ func (c *Client) AgentDetail(ctx context.Context, agentID string) (json.RawMessa
 func (c *Client) AgentRefs(ctx context.Context, emit func(AgentRef) error) error {
 	cl := call{method: http.MethodGet, path: "/agents/", idempotent: true, listing: "agents",
 		query: url.Values{"detail": {"false"}}}
-	_, err := c.list(ctx, cl, func(raw json.RawMessage) error {
+	_, err := c.list(ctx, cl, func(it *Item) error {
 		var r AgentRef
-		if err := json.Unmarshal(raw, &r); err != nil {
+		if err := it.Decode(&r); err != nil {
 			return rmm.Errorf(rmm.ErrUpstreamUnavailable, "an agent row of /agents/ is malformed: %w", err)
 		}
 		return emit(r)
@@ -176,7 +180,7 @@ func (c *Client) AgentRefs(ctx context.Context, emit func(AgentRef) error) error
 
 // Alerts streams PATCH /alerts/ with f. PATCH is a read here, so it is
 // retried like one.
-func (c *Client) Alerts(ctx context.Context, f AlertFilter, emit func(json.RawMessage) error) error {
+func (c *Client) Alerts(ctx context.Context, f AlertFilter, emit func(*Item) error) error {
 	cl := call{method: http.MethodPatch, path: "/alerts/", idempotent: true, listing: "alerts", body: f}
 	_, err := c.list(ctx, cl, emit)
 	return err
@@ -184,17 +188,17 @@ func (c *Client) Alerts(ctx context.Context, f AlertFilter, emit func(json.RawMe
 
 // Software streams the bulk cached GET /software/ one agent at a time. It
 // never asks agents to refresh (that is PUT /software/<agent_id>/).
-func (c *Client) Software(ctx context.Context, emit func(json.RawMessage) error) error {
+func (c *Client) Software(ctx context.Context, emit func(*Item) error) error {
 	cl := call{method: http.MethodGet, path: "/software/", idempotent: true, listing: "software"}
 	_, err := c.list(ctx, cl, emit)
 	return err
 }
 
 // decodeAs returns a Walk decode function for plain records.
-func decodeAs[T any](id func(T) int64) func(json.RawMessage) (Decoded[T], error) {
-	return func(raw json.RawMessage) (Decoded[T], error) {
+func decodeAs[T any](id func(T) int64) func(*Item) (Decoded[T], error) {
+	return func(it *Item) (Decoded[T], error) {
 		var v T
-		if err := json.Unmarshal(raw, &v); err != nil {
+		if err := it.Decode(&v); err != nil {
 			return Decoded[T]{}, rmm.Errorf(rmm.ErrUpstreamUnavailable, "malformed %T row: %w", v, err)
 		}
 		return Decoded[T]{ID: id(v), Value: v}, nil

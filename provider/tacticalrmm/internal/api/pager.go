@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -60,7 +59,7 @@ type WalkStats struct {
 // host and scheme the server saw, which behind a proxy are not the
 // configured ones.
 func Walk[T any](ctx context.Context, c *Client, spec WalkSpec,
-	decode func(json.RawMessage) (Decoded[T], error),
+	decode func(*Item) (Decoded[T], error),
 	onCount func(int64),
 	emit func(context.Context, Decoded[T]) error,
 ) (WalkStats, error) {
@@ -107,7 +106,7 @@ func Walk[T any](ctx context.Context, c *Client, spec WalkSpec,
 type walker[T any] struct {
 	c      *Client
 	spec   WalkSpec
-	decode func(json.RawMessage) (Decoded[T], error)
+	decode func(*Item) (Decoded[T], error)
 	emit   func(context.Context, Decoded[T]) error
 	stats  WalkStats
 	lastID int64
@@ -135,8 +134,8 @@ func (w *walker[T]) fetch(ctx context.Context, n int, q url.Values, info *PageIn
 	for attempt := 1; ; attempt++ {
 		*info = PageInfo{}
 		handed := 0
-		err := w.c.listInto(ctx, cl, info, func(raw json.RawMessage) error {
-			d, err := w.decode(raw)
+		err := w.c.listInto(ctx, cl, info, func(it *Item) error {
+			d, err := w.decode(it)
 			if err != nil {
 				return err
 			}

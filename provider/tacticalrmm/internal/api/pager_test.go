@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -408,7 +409,7 @@ func TestDecodeListEnvelopeKeyOrderDoesNotMatter(t *testing.T) {
 	body := `{"results":[{"id":1},{"id":2}],"previous":null,"next":"http://x/?page=2","count":9,"extra":{"a":[1]}}`
 	var n int
 	var info PageInfo
-	err := decodeList(jsontext.NewDecoder(strings.NewReader(body), DecodeOptions()), &info, func(json.RawMessage) error { n++; return nil })
+	err := decodeList(jsontext.NewDecoder(strings.NewReader(body), DecodeOptions()), &info, func(*Item) error { n++; return nil })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -423,12 +424,12 @@ func TestDecodeListIsLenientLikeEncodingJSON(t *testing.T) {
 	body := "{\"count\":2,\"next\":null,\"results\":[{\"id\":1,\"name\":\"a\",\"name\":\"b\"},{\"id\":2,\"name\":\"caf\xe9\"}]}"
 	var got []item
 	var info PageInfo
-	err := decodeList(jsontext.NewDecoder(strings.NewReader(body), DecodeOptions()), &info, func(raw json.RawMessage) error {
-		var it item
-		if err := Unmarshal(raw, &it); err != nil {
+	err := decodeList(jsontext.NewDecoder(strings.NewReader(body), DecodeOptions()), &info, func(it *Item) error {
+		var v item
+		if err := it.Decode(&v); err != nil {
 			return err
 		}
-		got = append(got, it)
+		got = append(got, v)
 		return nil
 	})
 	if err != nil {
@@ -439,10 +440,64 @@ func TestDecodeListIsLenientLikeEncodingJSON(t *testing.T) {
 	}
 }
 
+// An element that does not fit its type is an error for that element
+// only: the stream moves past it, whatever was read of it, and the next
+// elements decode. Elements left alone are skipped; raw ones come whole.
+func TestItemsDecodeOneByOne(t *testing.T) {
+	body := `{"count":5,"next":null,"results":[` +
+		`{"id":1,"name":"a"},` +
+		`{"id":2,"name":{"deep":[1,{"x":[2]}]},"tail":[3]},` +
+		`{"id":"three","name":"c"},` +
+		`{"id":4,"name":"d","skipped":true},` +
+		`{"id":5, "name":"e"}]}`
+	var got []string
+	var failed int
+	var info PageInfo
+	err := decodeList(jsontext.NewDecoder(strings.NewReader(body), DecodeOptions()), &info, func(it *Item) error {
+		switch info.Items {
+		case 4:
+			return nil // left alone
+		case 5:
+			raw, err := it.Raw()
+			got = append(got, string(raw))
+			return err
+		}
+		var v item
+		if err := it.Decode(&v); err != nil {
+			failed++
+			return nil
+		}
+		got = append(got, v.Name)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"a", `{"id":5, "name":"e"}`}
+	if !slices.Equal(got, want) || failed != 2 || info.Items != 5 {
+		t.Errorf("got %q with %d failed of %d, want %q with 2 failed of 5", got, failed, info.Items, want)
+	}
+}
+
+// A body that breaks off inside an element fails the page, even when the
+// callback ignores the element's error.
+func TestItemsReportABrokenStream(t *testing.T) {
+	body := `{"count":2,"next":null,"results":[{"id":1,"name":"a"},{"id":2,"na`
+	var info PageInfo
+	err := decodeList(jsontext.NewDecoder(strings.NewReader(body), DecodeOptions()), &info, func(it *Item) error {
+		var v item
+		_ = it.Decode(&v)
+		return nil
+	})
+	if err == nil || !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("error = %v, want an unexpected EOF", err)
+	}
+}
+
 func TestDecodeListRejectsWhatIsNotAList(t *testing.T) {
 	for _, body := range []string{`"x"`, `{"count":"many","results":[]}`, `{"count":1,"results":{"id":1}}`, `{"count":1}`, `[{"id":1}`, `{"results":[{"id":1},]}`} {
 		var info PageInfo
-		err := decodeList(jsontext.NewDecoder(strings.NewReader(body), DecodeOptions()), &info, func(json.RawMessage) error { return nil })
+		err := decodeList(jsontext.NewDecoder(strings.NewReader(body), DecodeOptions()), &info, func(*Item) error { return nil })
 		if err == nil {
 			t.Errorf("decodeList(%s) accepted it", body)
 		}

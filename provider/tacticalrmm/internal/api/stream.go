@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 
+	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 )
 
@@ -26,13 +27,12 @@ type PageInfo struct {
 // decodeList walks a list answer one element at a time, so a page of
 // thousands of agents is never held in memory as a whole. It accepts a DRF
 // envelope or a plain array (the beta client list is not paginated, API.md
-// §4.1). Each element is scanned once, by jsontext, and handed to onItem
-// as a slice of the decoder's buffer: it is valid only during the call, so
-// onItem must copy what it keeps.
+// §4.1). onItem gets each element as an Item to decode straight from the
+// stream (one pass) or to read raw; an element it leaves alone is skipped.
 //
 // info is filled in as the answer is read, so onItem can already see the
 // count (DRF writes it before the results).
-func decodeList(dec *jsontext.Decoder, info *PageInfo, onItem func(json.RawMessage) error) error {
+func decodeList(dec *jsontext.Decoder, info *PageInfo, onItem func(*Item) error) error {
 	tok, err := dec.ReadToken()
 	if err != nil {
 		return err
@@ -114,19 +114,92 @@ func readInt(dec *jsontext.Decoder) (int64, error) {
 }
 
 // decodeArray reads the elements of an array whose '[' was read.
-func decodeArray(dec *jsontext.Decoder, info *PageInfo, onItem func(json.RawMessage) error) error {
+func decodeArray(dec *jsontext.Decoder, info *PageInfo, onItem func(*Item) error) error {
 	for dec.PeekKind() != ']' {
-		raw, err := dec.ReadValue()
-		if err != nil {
-			return err
-		}
+		depth := dec.StackDepth()
+		_, n := dec.StackIndex(depth)
+		it := Item{dec: dec, depth: depth, end: n + 1}
 		info.Items++
-		if err := onItem(json.RawMessage(raw)); err != nil {
+		err := onItem(&it)
+		if it.broken != nil {
+			return it.broken // the stream failed, whatever onItem made of it
+		}
+		if err != nil {
 			return callbackError{err}
+		}
+		if !it.read {
+			if err := dec.SkipValue(); err != nil {
+				return err
+			}
 		}
 	}
 	_, err := dec.ReadToken() // ']'
 	return err
+}
+
+// Item is one element of a list answer, not yet read. Read it once, with
+// Decode or Raw, during the list callback.
+type Item struct {
+	dec    *jsontext.Decoder
+	depth  int   // the list's depth
+	end    int64 // the list's length once this element is read
+	read   bool
+	broken error // the stream failed while the element was read
+}
+
+// Decode decodes the element into v in one pass, skipping members v does
+// not name unread. An element that does not fit v is an error, and the
+// stream moves past it, so the next element can still be read.
+func (it *Item) Decode(v any) error {
+	it.read = true
+	err := jsonv2.UnmarshalDecode(it.dec, v, DecodeOptions())
+	if err == nil || it.fail(err) {
+		return err
+	}
+	// A semantic error stops the decoder inside the element: read on to
+	// its end.
+	for it.dec.StackDepth() > it.depth || it.length() < it.end {
+		if _, rerr := it.dec.ReadToken(); rerr != nil {
+			it.fail(rerr)
+			return rerr
+		}
+	}
+	return err
+}
+
+// Raw returns the element as sent. It is a slice of the decoder's buffer,
+// valid only during the list callback: copy what is kept.
+func (it *Item) Raw() (json.RawMessage, error) {
+	it.read = true
+	v, err := it.dec.ReadValue()
+	if err != nil {
+		it.fail(err)
+		return nil, err
+	}
+	return json.RawMessage(v), nil
+}
+
+func (it *Item) length() int64 {
+	_, n := it.dec.StackIndex(it.depth)
+	return n
+}
+
+// fail records err when it is a failure of the stream itself (a broken
+// connection, bytes that are not JSON) rather than of one element's shape.
+func (it *Item) fail(err error) bool {
+	var syn *jsontext.SyntacticError
+	if errors.As(err, &syn) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || !isSemantic(err) {
+		if it.broken == nil {
+			it.broken = err
+		}
+		return true
+	}
+	return false
+}
+
+func isSemantic(err error) bool {
+	var sem *jsonv2.SemanticError
+	return errors.As(err, &sem)
 }
 
 // callbackError marks an error returned by the caller's item callback, so
@@ -144,14 +217,14 @@ func (e *interruptedError) Error() string { return e.err.Error() }
 func (e *interruptedError) Unwrap() error { return e.err }
 
 // list GETs (or PATCHes) a list endpoint and streams its elements.
-func (c *Client) list(ctx context.Context, cl call, onItem func(json.RawMessage) error) (PageInfo, error) {
+func (c *Client) list(ctx context.Context, cl call, onItem func(*Item) error) (PageInfo, error) {
 	var info PageInfo
 	err := c.listInto(ctx, cl, &info, onItem)
 	return info, err
 }
 
 // listInto is list with the page information visible to onItem.
-func (c *Client) listInto(ctx context.Context, cl call, info *PageInfo, onItem func(json.RawMessage) error) error {
+func (c *Client) listInto(ctx context.Context, cl call, info *PageInfo, onItem func(*Item) error) error {
 	resp, err := c.do(ctx, cl)
 	if err != nil {
 		return err
