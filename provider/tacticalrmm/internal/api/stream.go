@@ -80,7 +80,7 @@ func decodeList(dec *jsontext.Decoder, info *PageInfo, onItem func(*Item) error)
 				return fmt.Errorf("expected a results list, got %s", tok.Kind())
 			}
 		default:
-			if err := dec.SkipValue(); err != nil {
+			if err := skip(dec); err != nil {
 				return err
 			}
 		}
@@ -128,7 +128,7 @@ func decodeArray(dec *jsontext.Decoder, info *PageInfo, onItem func(*Item) error
 			return callbackError{err}
 		}
 		if !it.read {
-			if err := dec.SkipValue(); err != nil {
+			if err := skip(dec); err != nil {
 				return err
 			}
 		}

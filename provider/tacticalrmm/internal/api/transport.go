@@ -54,6 +54,9 @@ func NewHTTPClient(opts TransportOptions) (*http.Client, error) {
 		MaxConnsPerHost:       maxConns,
 		IdleConnTimeout:       90 * time.Second,
 		ExpectContinueTimeout: time.Second,
+		// Agent pages are megabytes; the default 4 KiB buffer turns a
+		// 10,000-agent sync into tens of thousands of read calls.
+		ReadBufferSize: 256 << 10,
 	}
 	return &http.Client{Transport: tr, CheckRedirect: checkRedirect}, nil
 }

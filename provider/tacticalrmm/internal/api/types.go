@@ -30,6 +30,9 @@ type Agent struct {
 	MaintenanceMode  bool      `json:"maintenance_mode"`
 	WMIDetail        WMIDetail `json:"wmi_detail"`
 	Site             *int64    `json:"site"`
+	// Services, most of a Windows agent's record, is not read; naming it
+	// makes the decoder skip it the fast way.
+	Services Skipped `json:"services"`
 	// Status is computed by the server; only the detail views carry it.
 	Status string `json:"status"`
 	// SiteName is on the non-beta detail only. (Its "client" is a name

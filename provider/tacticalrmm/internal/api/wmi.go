@@ -50,7 +50,7 @@ func (w *WMIDetail) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 		case "serialnumber":
 			w.SerialNumber, err = readScalar(dec)
 		default:
-			err = dec.SkipValue()
+			err = skip(dec)
 		}
 		return err
 	})
@@ -79,7 +79,7 @@ func readObjects(dec *jsontext.Decoder, out []WMIObject) ([]WMIObject, error) {
 		_, err := dec.ReadToken()
 		return out, err
 	}
-	return out, dec.SkipValue()
+	return out, skip(dec)
 }
 
 func (o *WMIObject) read(dec *jsontext.Decoder) error {
@@ -105,7 +105,7 @@ func (o *WMIObject) read(dec *jsontext.Decoder) error {
 		case "IPAddress":
 			o.IPAddress, err = readStrings(dec)
 		default:
-			err = dec.SkipValue()
+			err = skip(dec)
 		}
 		return err
 	})
@@ -115,7 +115,7 @@ func (o *WMIObject) read(dec *jsontext.Decoder) error {
 // that member's value; a value that is not an object is skipped.
 func readMembers(dec *jsontext.Decoder, member func(name string) error) error {
 	if dec.PeekKind() != '{' {
-		return dec.SkipValue()
+		return skip(dec)
 	}
 	if _, err := dec.ReadToken(); err != nil {
 		return err
@@ -141,14 +141,14 @@ func readScalar(dec *jsontext.Decoder) (string, error) {
 		tok, err := dec.ReadToken()
 		return tok.String(), err
 	}
-	return "", dec.SkipValue()
+	return "", skip(dec)
 }
 
 // readStrings reads the strings of a list; other elements and values that
 // are not lists are skipped.
 func readStrings(dec *jsontext.Decoder) ([]string, error) {
 	if dec.PeekKind() != '[' {
-		return nil, dec.SkipValue()
+		return nil, skip(dec)
 	}
 	if _, err := dec.ReadToken(); err != nil {
 		return nil, err
@@ -163,10 +163,27 @@ func readStrings(dec *jsontext.Decoder) ([]string, error) {
 			out = append(out, tok.String())
 			continue
 		}
-		if err := dec.SkipValue(); err != nil {
+		if err := skip(dec); err != nil {
 			return out, err
 		}
 	}
 	_, err := dec.ReadToken()
 	return out, err
 }
+
+// skip moves past the next value. jsontext's SkipValue walks objects and
+// lists token by token; ReadValue scans them in one tight loop, several
+// times faster, at the cost of holding the value in the decoder's buffer,
+// which for one agent's member is a few kilobytes.
+func skip(dec *jsontext.Decoder) error {
+	_, err := dec.ReadValue()
+	return err
+}
+
+// Skipped is a member decoded by skipping it, for the large members of a
+// record that are not read (an agent's services): encoding/json/v2 skips
+// unnamed members with SkipValue, the slow way.
+type Skipped struct{}
+
+// UnmarshalJSONFrom implements encoding/json/v2's UnmarshalerFrom.
+func (*Skipped) UnmarshalJSONFrom(dec *jsontext.Decoder) error { return skip(dec) }
