@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/msp-psa/psa-host/provider/tacticalrmm/internal/api"
 	"github.com/msp-psa/psa-host/shared/rmm"
 )
@@ -142,9 +144,7 @@ func (p *Provider) clientIDsByName(ctx context.Context, s *session) (map[string]
 // compact copies raw without its whitespace; raw is only valid during
 // the list callback, so the copy is what an alert keeps.
 func compact(raw json.RawMessage) json.RawMessage {
-	out, err := withoutKeys(raw)
-	if err != nil {
-		return bytes.Clone(raw)
-	}
-	return out
+	v := jsontext.Value(bytes.Clone(raw))
+	_ = v.Compact(jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true)) // on error v is left as it was
+	return json.RawMessage(v)
 }
