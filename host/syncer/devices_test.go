@@ -214,3 +214,15 @@ func TestDeviceSyncNeedsAMappedOrganisation(t *testing.T) {
 		t.Fatal("a full device sync began without a mapped organisation")
 	}
 }
+
+// Progress written at most every ProgressEvery still ends complete: the
+// last batches' counts are flushed before the job is finished.
+func TestThrottledProgressIsFlushedAtTheEnd(t *testing.T) {
+	h := newHarness(t)
+	h.r.opts.ProgressEvery = time.Hour // only the first batch reports on its own
+	j := h.run(t, store.JobDevices, "full")
+	wantJob(t, j, store.JobSucceeded, fleetDevices, store.Counts{Created: fleetDevices})
+	if j.Total != fleetDevices {
+		t.Fatalf("total = %d, want %d", j.Total, fleetDevices)
+	}
+}

@@ -19,9 +19,14 @@ type progress struct {
 	processed int64
 	total     int64
 	counts    store.Counts
+	reported  time.Time // when progress was last written
+	dirty     bool      // progress not written yet
 	cancel    context.CancelCauseFunc
 }
 
+// add counts a written batch. Progress is written at most every
+// Options.ProgressEvery: each report is a commit, and a sync of small
+// batches (software inventories) would otherwise pay one per batch.
 func (p *progress) add(ctx context.Context, n int, total int64, c store.Counts) error {
 	p.mu.Lock()
 	p.processed += int64(n)
@@ -29,6 +34,30 @@ func (p *progress) add(ctx context.Context, n int, total int64, c store.Counts) 
 		p.total = total
 	}
 	p.counts = p.counts.Add(c)
+	p.dirty = true
+	recent := p.r.now().Sub(p.reported) < p.r.opts.ProgressEvery
+	p.mu.Unlock()
+	if recent {
+		return nil
+	}
+	return p.write(ctx)
+}
+
+// flush writes progress not written yet.
+func (p *progress) flush(ctx context.Context) error {
+	p.mu.Lock()
+	dirty := p.dirty
+	p.mu.Unlock()
+	if !dirty {
+		return nil
+	}
+	return p.write(ctx)
+}
+
+// write writes the progress now, which also renews the lease.
+func (p *progress) write(ctx context.Context) error {
+	p.mu.Lock()
+	p.reported, p.dirty = p.r.now(), false
 	processed, t, counts := p.processed, p.total, p.counts
 	p.mu.Unlock()
 	return p.report(ctx, processed, t, counts)
@@ -58,8 +87,7 @@ func (p *progress) renew(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			processed, total, counts := p.snapshot()
-			if err := p.report(ctx, processed, total, counts); err != nil && ctx.Err() == nil {
+			if err := p.write(ctx); err != nil && ctx.Err() == nil {
 				p.r.log.Warn("renew job lease", "job_id", p.job.ID, "error", err)
 			}
 		}
@@ -93,6 +121,9 @@ func (r *Runner) runJob(parent context.Context, job store.Job) {
 	// Record the outcome even when the host is shutting down.
 	fctx, fcancel := context.WithTimeout(context.WithoutCancel(parent), 10*time.Second)
 	defer fcancel()
+	if ferr := p.flush(fctx); ferr != nil && !errors.Is(ferr, errLeaseLost) {
+		log.Warn("record job progress", "error", ferr)
+	}
 	if ferr := r.st.FinishJob(fctx, job.ID, r.opts.Owner, status, msg, counts); ferr != nil {
 		log.Error("record job outcome", "error", ferr)
 	}

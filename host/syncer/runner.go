@@ -42,6 +42,9 @@ type Options struct {
 	// SchedulePoll is how often due schedules are looked for. Default 30 s;
 	// negative turns the scheduler off on this replica.
 	SchedulePoll time.Duration
+	// ProgressEvery is how often a running job's progress is written at
+	// most. Default 250 ms.
+	ProgressEvery time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -62,6 +65,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.CallTimeout <= 0 {
 		o.CallTimeout = 60 * time.Second
+	}
+	if o.ProgressEvery <= 0 {
+		o.ProgressEvery = 250 * time.Millisecond
 	}
 	if o.AlertWindow <= 0 {
 		o.AlertWindow = 30 * 24 * time.Hour
