@@ -167,10 +167,15 @@ func (r *Runner) execute(ctx context.Context, job store.Job, p *progress) error 
 				return r.st.UpsertAlerts(ctx, tenant, integ, items)
 			}))
 	case store.JobSoftware:
-		sum, err = prov.IngestSoftware(ctx, rmm.SoftwareRequest{Integration: in},
-			batchSink(p, func(ctx context.Context, items []rmm.SoftwareBatch) (store.Counts, error) {
-				return r.st.UpsertSoftware(ctx, tenant, integ, items)
-			}))
+		// Inventories of different devices are independent: several
+		// writers overlap the database's work with the stream's.
+		w := newBatchWriter(ctx, p, r.opts.Writers, func(ctx context.Context, items []rmm.SoftwareBatch) (store.Counts, error) {
+			return r.st.UpsertSoftware(ctx, tenant, integ, items)
+		})
+		sum, err = prov.IngestSoftware(ctx, rmm.SoftwareRequest{Integration: in}, w)
+		if werr := w.wait(); err == nil {
+			err = werr
+		}
 	default:
 		return fmt.Errorf("unknown job kind %q", job.Kind)
 	}
@@ -186,24 +191,6 @@ func (r *Runner) execute(ctx context.Context, job store.Job, p *progress) error 
 		}
 	}
 	return nil
-}
-
-// batchSink writes each batch in its own transaction and reports progress
-// after the commit.
-func batchSink[T any](p *progress, write func(context.Context, []T) (store.Counts, error)) rmm.Sink[T] {
-	return rmm.SinkFunc[T](func(ctx context.Context, b rmm.Batch[T]) error {
-		c, err := write(ctx, b.Items)
-		if err != nil {
-			return fmt.Errorf("write batch: %w", err)
-		}
-		if err := p.add(ctx, len(b.Items), b.Total, c); err != nil {
-			return err
-		}
-		if b.Cursor != nil {
-			return p.r.st.SaveCursor(ctx, p.job.TenantID, p.job.IntegrationID, p.job.Kind, b.Cursor)
-		}
-		return nil
-	})
 }
 
 func (r *Runner) saveSecrets(ctx context.Context, tenantID, integrationID string, secrets map[string]string) error {

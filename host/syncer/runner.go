@@ -45,6 +45,9 @@ type Options struct {
 	// ProgressEvery is how often a running job's progress is written at
 	// most. Default 250 ms.
 	ProgressEvery time.Duration
+	// Writers is how many batches of one job are written at once, for the
+	// kinds whose batches are independent. Default 2.
+	Writers int
 }
 
 func (o Options) withDefaults() Options {
@@ -65,6 +68,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.CallTimeout <= 0 {
 		o.CallTimeout = 60 * time.Second
+	}
+	if o.Writers <= 0 {
+		o.Writers = 2
 	}
 	if o.ProgressEvery <= 0 {
 		o.ProgressEvery = 250 * time.Millisecond
