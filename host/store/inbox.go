@@ -41,6 +41,11 @@ type NewInboxDelivery struct {
 	Query         string
 	Headers       http.Header
 	Body          []byte
+	// SecretVersion, when set, is WebhookTarget.SecretVersion of the
+	// secret the delivery was authenticated with: it is stored only if
+	// that is still the integration's secret and the integration is
+	// connected (else ErrStaleSecret).
+	SecretVersion []byte
 }
 
 // InboxItem describes a stored delivery without its content.
@@ -117,54 +122,17 @@ func scanInboxDelivery(r pgx.CollectableRow) (InboxDelivery, error) {
 // InsertInbox stores a delivery as pending, writes its
 // RMM_WEBHOOK_RECEIVED event and announces both (on InboxChannel and
 // EventsChannel), in one statement: once it returns, the delivery is
-// committed and will be processed.
+// committed and will be processed. It is InsertInboxBatch for one.
 func (s *Store) InsertInbox(ctx context.Context, d NewInboxDelivery) (InboxItem, error) {
-	if !isUUID(d.TenantID) || !isUUID(d.IntegrationID) {
-		return InboxItem{}, ErrNotFound
-	}
-	if d.Method == "" {
-		d.Method = http.MethodPost
-	}
-	headers, err := json.Marshal(d.Headers)
+	row, err := NewInboxRow(d)
 	if err != nil {
-		return InboxItem{}, fmt.Errorf("inbox headers: %w", err)
+		return InboxItem{}, err
 	}
-	if d.Body == nil {
-		d.Body = []byte{}
-	}
-	d.Provider = clip(d.Provider, 50)
-	event, err := webhookEventPayload(d)
+	out, err := s.InsertInboxBatch(ctx, []InboxRow{row})
 	if err != nil {
-		return InboxItem{}, fmt.Errorf("webhook event: %w", err)
+		return InboxItem{}, err
 	}
-	rows, err := s.pool.Query(ctx, `
-WITH w AS (
-    INSERT INTO webhook_inbox (tenant, integration_id, provider, method, query, headers, body)
-    VALUES ($1, $2, $3, $4, $5, $6, $7)
-    RETURNING *
-), ev AS (
-    INSERT INTO event_outbox (tenant, event_type, payload)
-    SELECT w.tenant, '`+EventWebhookReceived+`', $8::jsonb || jsonb_build_object('tenantId', w.tenant, 'inboxId', w.inbox_id)
-      FROM w
-)
-SELECT `+inboxItemColumns+`, pg_notify('`+InboxChannel+`', '') IS NULL, pg_notify('`+EventsChannel+`', '') IS NULL FROM w`,
-		d.TenantID, d.IntegrationID, d.Provider, clip(d.Method, 10), d.Query, headers, d.Body, event)
-	if err != nil {
-		return InboxItem{}, fmt.Errorf("store webhook: %w", err)
-	}
-	it, err := pgx.CollectExactlyOneRow(rows, func(r pgx.CollectableRow) (InboxItem, error) {
-		var it InboxItem
-		var discard [2]bool
-		err := r.Scan(append(inboxItemDest(&it), &discard[0], &discard[1])...)
-		return it, err
-	})
-	switch {
-	case pgErrCode(err) == pgForeignKeyViolation:
-		return InboxItem{}, ErrNotFound
-	case err != nil:
-		return InboxItem{}, fmt.Errorf("store webhook: %w", err)
-	}
-	return it, nil
+	return out[0].Item, out[0].Err
 }
 
 // ClaimInbox leases the oldest due delivery of any tenant to owner, marks
@@ -172,18 +140,39 @@ SELECT `+inboxItemColumns+`, pg_notify('`+InboxChannel+`', '') IS NULL, pg_notif
 // next attempt time passed, or processing under a lease that ran out (its
 // host stopped). Replicas never claim one delivery at once: the row is
 // taken with FOR UPDATE SKIP LOCKED. ok is false when none is due.
+//
+// Each kind of due delivery is found on its own, in index order, so a
+// claim reads a few index entries however long the backlog: one condition
+// with OR made PostgreSQL collect and sort every due row (13 ms per claim
+// with 20,000 pending, taken from the CPU that ingress needs in a storm).
+// The oldest of the (at most three) candidates is claimed; the others are
+// only locked for the statement.
 func (s *Store) ClaimInbox(ctx context.Context, owner string, lease time.Duration) (InboxDelivery, bool, error) {
 	if owner == "" {
 		return InboxDelivery{}, false, &InvalidError{Field: "owner", Msg: "is required"}
 	}
 	rows, err := s.pool.Query(ctx, `
-WITH next AS (
-    SELECT tenant, inbox_id FROM webhook_inbox
-     WHERE (status IN ('pending', 'failed') AND next_attempt_at <= now())
-        OR (status = 'processing' AND lease_expires_at < now())
+WITH pending AS (
+    SELECT tenant, inbox_id, next_attempt_at, received_at FROM webhook_inbox
+     WHERE status = 'pending' AND next_attempt_at <= now()
+     ORDER BY next_attempt_at LIMIT 1
+       FOR UPDATE SKIP LOCKED
+), failed AS (
+    SELECT tenant, inbox_id, next_attempt_at, received_at FROM webhook_inbox
+     WHERE status = 'failed' AND next_attempt_at <= now()
+     ORDER BY next_attempt_at LIMIT 1
+       FOR UPDATE SKIP LOCKED
+), expired AS (
+    SELECT tenant, inbox_id, next_attempt_at, received_at FROM webhook_inbox
+     WHERE status = 'processing' AND lease_expires_at < now()
+     ORDER BY lease_expires_at LIMIT 1
+       FOR UPDATE SKIP LOCKED
+), next AS (
+    SELECT tenant, inbox_id FROM (
+        SELECT * FROM pending UNION ALL SELECT * FROM failed UNION ALL SELECT * FROM expired
+    ) due
      ORDER BY next_attempt_at, received_at
      LIMIT 1
-       FOR UPDATE SKIP LOCKED
 ), w AS (
     UPDATE webhook_inbox w
        SET status = 'processing', lease_owner = $1,

@@ -23,6 +23,10 @@ type WebhookTarget struct {
 	Disconnected bool
 	// Secret is the decrypted webhook secret; "" when none is stored.
 	Secret string
+	// SecretVersion names this value of the secret (its nonce, new at
+	// every seal): NewInboxDelivery.SecretVersion, so that a delivery
+	// checked against a cached secret is refused once it was rotated.
+	SecretVersion []byte
 }
 
 // Webhook ingress looks the integration up by id alone: the RMM cannot
@@ -66,7 +70,7 @@ func (s *Store) WebhookTargets(ctx context.Context, integrationID string) ([]Web
 			if err != nil {
 				return nil, fmt.Errorf("webhook secret of integration %s: %w", integrationID, err)
 			}
-			x.t.Secret = string(plain)
+			x.t.Secret, x.t.SecretVersion = string(plain), x.nonce
 		}
 		out = append(out, x.t)
 	}

@@ -5,6 +5,10 @@
 // and in constant time, so it works while the provider's plugin is down.
 // It stores the delivery in the webhook inbox and answers 202 only once
 // the row is committed: a delivery that got a 2xx is never lost.
+// Deliveries that arrive while others are being written are stored
+// together, by one statement and one commit (group commit), and the
+// decrypted secret is cached: the database checks, in that statement,
+// that the secret a delivery matched is still the integration's.
 //
 // The Processor, on every replica, claims due deliveries with a lease,
 // has the provider's plugin translate each one (HandleWebhook), upserts
@@ -28,7 +32,7 @@ import (
 type IngressStore interface {
 	WebhookTargets(ctx context.Context, integrationID string) ([]store.WebhookTarget, error)
 	RecordWebhookAuthFailure(ctx context.Context, tenantID, integrationID, remoteAddr string) error
-	InsertInbox(ctx context.Context, d store.NewInboxDelivery) (store.InboxItem, error)
+	InsertInboxBatch(ctx context.Context, rows []store.InboxRow) ([]store.InboxInsert, error)
 }
 
 // ProcessorStore is what the processor reads and writes (host/store).

@@ -32,10 +32,17 @@ type IngressOptions struct {
 	MaxBodyBytes int64
 	// StoreTimeout bounds the database work of one delivery.
 	StoreTimeout time.Duration
-	// Wake is called after a delivery is stored, to start processing it at
-	// once on this replica (Processor.Wake). Other replicas hear of it
-	// through the database.
+	// Wake is called after a batch of deliveries is stored, to start
+	// processing them at once on this replica (Processor.Wake). Other
+	// replicas hear of them through the database.
 	Wake func()
+	// Writers is how many batches of deliveries may be written at once.
+	// Default 1: batches grow while one commits.
+	Writers int
+	// SecretCacheTTL is how long an integration's webhook secret is kept
+	// decrypted in memory. Default DefaultSecretCacheTTL; negative looks
+	// the secret up for every delivery.
+	SecretCacheTTL time.Duration
 }
 
 // Ingress is the webhook endpoint. It needs no API key: the shared secret
@@ -45,6 +52,8 @@ type Ingress struct {
 	providers Providers
 	log       hclog.Logger
 	opts      IngressOptions
+	targets   *targetCache
+	writer    *inboxWriter
 }
 
 // NewIngress returns the ingress handler; mount it at RoutePattern.
@@ -61,7 +70,14 @@ func NewIngress(st IngressStore, providers Providers, log hclog.Logger, opts Ing
 	if opts.Wake == nil {
 		opts.Wake = func() {}
 	}
-	return &Ingress{st: st, providers: providers, log: log.Named("webhooks"), opts: opts}
+	if opts.Writers <= 0 {
+		opts.Writers = 1
+	}
+	if opts.SecretCacheTTL == 0 {
+		opts.SecretCacheTTL = DefaultSecretCacheTTL
+	}
+	return &Ingress{st: st, providers: providers, log: log.Named("webhooks"), opts: opts,
+		targets: newTargetCache(opts.SecretCacheTTL), writer: newInboxWriter(st.InsertInboxBatch, opts.Wake, opts.Writers)}
 }
 
 // accepted is the answer to a stored delivery.
@@ -90,38 +106,85 @@ func (in *Ingress) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "this provider takes no webhooks")
 		return
 	}
-	targets, err := in.st.WebhookTargets(ctx, integrationID)
-	if err != nil {
-		in.unavailable(w, "find integration", integrationID, err)
-		return
-	}
-	live, status := liveTargets(targets, provider)
-	if live == nil {
-		writeError(w, http.StatusNotFound, "not_found", status)
-		return
-	}
-	target, ok := matchSecret(live, strings.TrimSpace(r.Header.Get(header)))
+	got := strings.TrimSpace(r.Header.Get(header))
+	target, ok := in.cachedTarget(provider, integrationID, got)
 	if !ok {
-		in.refuse(ctx, w, r, live, header)
-		return
+		if target, ok = in.authenticate(ctx, w, r, provider, integrationID, header, got); !ok {
+			return
+		}
 	}
 
 	body, failed := in.readBody(w, r)
 	if failed {
 		return
 	}
-	it, err := in.st.InsertInbox(ctx, store.NewInboxDelivery{
+	d := store.NewInboxDelivery{
 		TenantID: target.TenantID, IntegrationID: target.IntegrationID, Provider: target.Provider,
 		Method: r.Method, Query: r.URL.RawQuery, Headers: storedHeaders(r.Header, header), Body: body,
-	})
+		SecretVersion: target.SecretVersion,
+	}
+	it, err := in.store(ctx, d)
+	if errors.Is(err, store.ErrStaleSecret) {
+		// The secret was rotated or the integration disconnected since
+		// the secret was cached: decide again on what the database says.
+		in.targets.drop(integrationID)
+		if target, ok = in.authenticate(ctx, w, r, provider, integrationID, header, got); !ok {
+			return
+		}
+		d.TenantID, d.IntegrationID, d.SecretVersion = target.TenantID, target.IntegrationID, target.SecretVersion
+		it, err = in.store(ctx, d)
+	}
 	if err != nil {
 		in.unavailable(w, "store delivery", integrationID, err)
 		return
 	}
-	in.opts.Wake()
 	in.log.Debug("webhook stored", "provider", provider, "integration_id", target.IntegrationID,
 		"inbox_id", it.ID, "bytes", len(body))
 	writeJSON(w, http.StatusAccepted, accepted{Status: "accepted", InboxID: it.ID})
+}
+
+// store encodes d here, in the request's goroutine, and has the group
+// commit store it.
+func (in *Ingress) store(ctx context.Context, d store.NewInboxDelivery) (store.InboxItem, error) {
+	row, err := store.NewInboxRow(d)
+	if err != nil {
+		return store.InboxItem{}, err
+	}
+	return in.writer.store(ctx, row, len(d.Body))
+}
+
+// cachedTarget matches the secret got against the cached targets of an
+// integration. A miss, or a secret that does not match, is decided on a
+// fresh look-up (authenticate): the secret may have just been rotated.
+func (in *Ingress) cachedTarget(provider, integrationID, got string) (store.WebhookTarget, bool) {
+	targets, ok := in.targets.get(integrationID)
+	if !ok {
+		return store.WebhookTarget{}, false
+	}
+	live, _ := liveTargets(targets, provider)
+	return matchSecret(live, got)
+}
+
+// authenticate looks the integration up, caches what it found and matches
+// the secret got; when ok is false it has answered the request (404, 401
+// or 503).
+func (in *Ingress) authenticate(ctx context.Context, w http.ResponseWriter, r *http.Request,
+	provider, integrationID, header, got string) (target store.WebhookTarget, ok bool) {
+	targets, err := in.st.WebhookTargets(ctx, integrationID)
+	if err != nil {
+		in.unavailable(w, "find integration", integrationID, err)
+		return target, false
+	}
+	in.targets.put(integrationID, targets)
+	live, status := liveTargets(targets, provider)
+	if live == nil {
+		writeError(w, http.StatusNotFound, "not_found", status)
+		return target, false
+	}
+	if target, ok = matchSecret(live, got); !ok {
+		in.refuse(ctx, w, r, live, header)
+	}
+	return target, ok
 }
 
 // liveTargets keeps the integrations of provider that take deliveries;
