@@ -326,6 +326,18 @@ func TestSchemaConstraints(t *testing.T) {
 		d.fails(foreignKeyViolation, `INSERT INTO asset_software (tenant, asset_id, software_id) VALUES ($1, $2, $3)`, b.tenant, asset, product)
 		d.fails(foreignKeyViolation, `INSERT INTO asset_software (tenant, asset_id, software_id) VALUES ($1, $2, $3)`,
 			b.tenant, "00000000-0000-0000-0000-000000000001", product)
+		// Nor have the device tables (000009): their tenant-led keys to
+		// assets or rmm_integrations keep them in their tenant.
+		for _, table := range []string{"workstation_assets", "server_assets"} {
+			d.fails(foreignKeyViolation, `INSERT INTO `+table+` (tenant, asset_id) VALUES ($1, $2)`, b.tenant, asset)
+		}
+		d.fails(foreignKeyViolation, `INSERT INTO tenant_external_entity_mappings
+			(tenant, integration_id, integration_type, alga_entity_type, alga_entity_id, external_entity_id)
+			VALUES ($1, $2, 'tacticalrmm', 'asset', $3, 'agent-1')`, b.tenant, a.integration, asset)
+		d.fails(foreignKeyViolation, `INSERT INTO rmm_device_sync_seen (tenant, integration_id, generation, asset_ids)
+			VALUES ($1, $2, 1, ARRAY[$3::uuid])`, b.tenant, a.integration, asset)
+		d.fails(foreignKeyViolation, `INSERT INTO webhook_inbox (tenant, integration_id, provider, body)
+			VALUES ($1, $2, 'tacticalrmm', '\x7b7d')`, b.tenant, a.integration)
 	})
 
 	t.Run("a device is unique per integration", func(t *testing.T) {
@@ -444,11 +456,20 @@ func TestSchemaConstraints(t *testing.T) {
 	})
 
 	t.Run("deleting a tenant removes all its rows", func(t *testing.T) {
+		filledTables := []string{"assets", "workstation_assets", "server_assets", "tenant_external_entity_mappings",
+			"rmm_device_sync_seen", "event_outbox", "webhook_inbox", "software_catalog", "asset_software"}
 		d := db{t, conn}
 		f, other := d.newTenant(), d.newTenant()
 		for _, x := range []tenantFixture{f, other} {
 			asset := d.newDevice(x, "agent-1")
 			d.exec(`INSERT INTO workstation_assets (tenant, asset_id, "current_user") VALUES ($1, $2, 'alice')`, x.tenant, asset)
+			server := d.newDevice(x, "agent-2")
+			d.exec(`INSERT INTO server_assets (tenant, asset_id) VALUES ($1, $2)`, x.tenant, server)
+			d.exec(`INSERT INTO tenant_external_entity_mappings
+				(tenant, integration_id, integration_type, alga_entity_type, alga_entity_id, external_entity_id)
+				VALUES ($1, $2, 'tacticalrmm', 'asset', $3, 'agent-1')`, x.tenant, x.integration, asset)
+			d.exec(`INSERT INTO rmm_device_sync_seen (tenant, integration_id, generation, asset_ids)
+				VALUES ($1, $2, 1, ARRAY[$3::uuid, $4::uuid])`, x.tenant, x.integration, asset, server)
 			d.exec(`INSERT INTO event_outbox (tenant, event_type, payload) VALUES ($1, 'RMM_DEVICE_CREATED', '{}')`, x.tenant)
 			d.exec(`INSERT INTO webhook_inbox (tenant, integration_id, provider, body) VALUES ($1, $2, 'tacticalrmm', '\x7b7d')`, x.tenant, x.integration)
 			product := d.id(`INSERT INTO software_catalog (tenant, name, normalized_name) VALUES ($1, 'Tool', 'tool') RETURNING software_id`, x.tenant)
@@ -472,8 +493,11 @@ func TestSchemaConstraints(t *testing.T) {
 				t.Errorf("%s: %d rows of the deleted tenant", table, n)
 			}
 		}
-		if n := d.count(`SELECT count(*) FROM assets WHERE tenant = $1`, other.tenant); n != 1 {
-			t.Errorf("the other tenant lost its assets: %d left", n)
+		for _, table := range tables {
+			q := `SELECT count(*) FROM ` + pgx.Identifier{table}.Sanitize() + ` WHERE tenant = $1`
+			if n := d.count(q, other.tenant); n == 0 && slices.Contains(filledTables, table) {
+				t.Errorf("%s: the other tenant lost its rows", table)
+			}
 		}
 	})
 
@@ -490,4 +514,42 @@ func TestSchemaConstraints(t *testing.T) {
 			t.Errorf("event ids %s, %s: want increasing", first, second)
 		}
 	})
+}
+
+// TestMigration9KeepsSeenSets shows that full syncs in progress keep what
+// they have seen across 000009 (a row per device becomes a row per sync)
+// and back.
+func TestMigration9KeepsSeenSets(t *testing.T) {
+	const up, down = "000009_device_sync.up.sql", "000009_device_sync.down.sql"
+	conn := connect(t)
+	d := db{t, conn}
+	for _, f := range files(t, "up") {
+		if f == up {
+			break
+		}
+		apply(t, conn, f)
+	}
+	f := d.newTenant()
+	a1, a2, a3 := d.newDevice(f, "agent-1"), d.newDevice(f, "agent-2"), d.newDevice(f, "agent-3")
+	d.exec(`INSERT INTO rmm_device_sync_seen (tenant, integration_id, generation, asset_id)
+		VALUES ($1, $2, 1, $3), ($1, $2, 1, $4), ($1, $2, 2, $5)`, f.tenant, f.integration, a1, a2, a3)
+
+	apply(t, conn, up)
+	if n := d.count(`SELECT count(*) FROM rmm_device_sync_seen`); n != 2 {
+		t.Fatalf("%d seen rows after %s, want one per sync (2)", n, up)
+	}
+	if n := d.count(`SELECT count(*) FROM rmm_device_sync_seen WHERE tenant = $1 AND integration_id = $2
+		AND ((generation = 1 AND asset_ids @> ARRAY[$3::uuid, $4::uuid] AND cardinality(asset_ids) = 2)
+		  OR (generation = 2 AND asset_ids = ARRAY[$5::uuid]))`, f.tenant, f.integration, a1, a2, a3); n != 2 {
+		t.Fatalf("%s did not keep each sync's assets", up)
+	}
+
+	apply(t, conn, down)
+	if n := d.count(`SELECT count(*) FROM rmm_device_sync_seen`); n != 3 {
+		t.Fatalf("%d seen rows after %s, want one per device (3)", n, down)
+	}
+	if n := d.count(`SELECT count(*) FROM rmm_device_sync_seen WHERE tenant = $1 AND integration_id = $2
+		AND (generation, asset_id) IN ((1, $3::uuid), (1, $4::uuid), (2, $5::uuid))`, f.tenant, f.integration, a1, a2, a3); n != 3 {
+		t.Fatalf("%s did not restore each sync's assets", down)
+	}
 }

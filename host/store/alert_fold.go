@@ -19,6 +19,7 @@ const (
 // for NULL.
 type alertRow struct {
 	exists           bool
+	ID               string // alert_id; not state
 	ExternalID       string
 	ExternalDeviceID string
 	ExternalOrgID    string

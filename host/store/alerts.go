@@ -2,9 +2,9 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -25,7 +25,7 @@ import (
 const lockAlertsSQL = `SELECT pg_advisory_xact_lock(hashtextextended('rmm_alerts/' || $1::text || '/' || $2::text, 0))`
 
 const currentAlertsSQL = `
-SELECT dedup_key, external_alert_id, coalesce(external_device_id, ''), coalesce(external_organization_id, ''),
+SELECT dedup_key, alert_id::text, external_alert_id, coalesce(external_device_id, ''), coalesce(external_organization_id, ''),
        coalesce(asset_id::text, ''), severity, coalesce(raw_severity, ''), status, coalesce(alert_class, ''),
        coalesce(message, ''), coalesce(device_name, ''), occurrence_count, triggered_at, resolved_at, last_occurrence_at,
        metadata
@@ -36,22 +36,23 @@ const alertAssetsSQL = `
 SELECT rmm_device_id, asset_id::text FROM assets
  WHERE tenant = $1 AND integration_id = $2 AND rmm_device_id = ANY($3::text[])`
 
-// writeAlertsSQL writes the changed alerts and, joined on their dedup
-// keys ($19), the events they caused ($20 types, $21 payloads, in order),
-// completed with the alert's id and the integration's provider. It returns
-// how many events it wrote.
+// writeAlertsSQL writes the changed alerts ($3 their ids, as the batch
+// read them or new) and, joined on their dedup keys and ids ($20, $21),
+// the events they caused ($22 types, $23 payloads, in order). It returns
+// how many events it wrote: fewer than given when an alert was not the
+// one the batch read (a writer that did not take lockAlertsSQL).
 const writeAlertsSQL = `
 WITH w AS (
-INSERT INTO rmm_alerts AS t (tenant, integration_id, dedup_key, external_alert_id, external_device_id,
+INSERT INTO rmm_alerts AS t (tenant, alert_id, integration_id, dedup_key, external_alert_id, external_device_id,
        external_organization_id, asset_id, severity, raw_severity, status, alert_class, message, device_name,
        occurrence_count, triggered_at, resolved_at, last_occurrence_at, metadata)
-SELECT $1::uuid, $2::uuid, u.dedup_key, u.external_alert_id, u.external_device_id, u.external_organization_id,
-       u.asset_id::uuid, u.severity, u.raw_severity, u.status, u.alert_class, u.message, u.device_name,
-       u.occurrence_count, u.triggered_at, u.resolved_at, u.last_occurrence_at, u.metadata
+SELECT $1::uuid, u.alert_id::uuid, $2::uuid, u.dedup_key, u.external_alert_id, u.external_device_id,
+       u.external_organization_id, u.asset_id::uuid, u.severity, u.raw_severity, u.status, u.alert_class, u.message,
+       u.device_name, u.occurrence_count, u.triggered_at, u.resolved_at, u.last_occurrence_at, u.metadata
   FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
-              $11::text[], $12::text[], $13::text[], $14::int[], $15::timestamptz[], $16::timestamptz[],
-              $17::timestamptz[], $18::jsonb[])
-       AS u(dedup_key, external_alert_id, external_device_id, external_organization_id, asset_id, severity,
+              $11::text[], $12::text[], $13::text[], $14::text[], $15::int[], $16::timestamptz[],
+              $17::timestamptz[], $18::timestamptz[], $19::jsonb[])
+       AS u(alert_id, dedup_key, external_alert_id, external_device_id, external_organization_id, asset_id, severity,
             raw_severity, status, alert_class, message, device_name, occurrence_count, triggered_at,
             resolved_at, last_occurrence_at, metadata)
 ON CONFLICT (tenant, integration_id, dedup_key) DO UPDATE SET
@@ -65,15 +66,18 @@ ON CONFLICT (tenant, integration_id, dedup_key) DO UPDATE SET
 RETURNING t.dedup_key, t.alert_id
 ), ev AS (
     INSERT INTO event_outbox (tenant, event_type, payload)
-    SELECT $1::uuid, e.event_type,
-           e.payload || jsonb_build_object('tenantId', $1::uuid, 'alertId', w.alert_id, 'provider', i.provider)
-      FROM unnest($19::text[], $20::text[], $21::jsonb[]) WITH ORDINALITY AS e(dedup_key, event_type, payload, ord)
-      JOIN w ON w.dedup_key = e.dedup_key
-      JOIN rmm_integrations i ON i.tenant = $1 AND i.integration_id = $2
+    SELECT $1::uuid, e.event_type, e.payload
+      FROM unnest($20::text[], $21::text[], $22::text[], $23::jsonb[]) WITH ORDINALITY
+           AS e(dedup_key, alert_id, event_type, payload, ord)
+      JOIN w ON w.dedup_key = e.dedup_key AND w.alert_id = e.alert_id::uuid
      ORDER BY e.ord
     RETURNING 1
 )
 SELECT count(*) FROM ev`
+
+// integrationProviderSQL checks that the integration is the tenant's and
+// returns its provider, which the alert events name.
+const integrationProviderSQL = `SELECT provider FROM rmm_integrations WHERE tenant = $1 AND integration_id = $2`
 
 // UpsertAlerts writes alert events, in order, on their dedup keys (an
 // event without one uses its external id):
@@ -123,8 +127,9 @@ func (s *Store) UpsertAlerts(ctx context.Context, tenantID, integrationID string
 	}
 	now := dbTime(s.now())
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if err := integrationExists(ctx, tx, tenantID, integrationID); err != nil {
-			return err
+		var provider string
+		if err := tx.QueryRow(ctx, integrationProviderSQL, tenantID, integrationID).Scan(&provider); err != nil {
+			return notFound(err, "find integration")
 		}
 		if _, err := tx.Exec(ctx, lockAlertsSQL, tenantID, integrationID); err != nil {
 			return fmt.Errorf("lock alerts: %w", err)
@@ -146,7 +151,12 @@ func (s *Store) UpsertAlerts(ctx context.Context, tenantID, integrationID string
 			prev := state[e.DedupKey]
 			next := foldAlert(prev, e, now)
 			next.AssetID = assets[next.ExternalDeviceID]
-			if err := w.addEvent(e.DedupKey, integrationID, prev, next); err != nil {
+			if next.ID = prev.ID; next.ID == "" {
+				if next.ID, err = newUUID(); err != nil {
+					return err
+				}
+			}
+			if err := w.addEvent(e.DedupKey, tenantID, integrationID, provider, prev, next); err != nil {
 				return err
 			}
 			switch {
@@ -170,6 +180,9 @@ func (s *Store) UpsertAlerts(ctx context.Context, tenantID, integrationID string
 		var written int64
 		if err := tx.QueryRow(ctx, writeAlertsSQL, w.args(tenantID, integrationID)...).Scan(&written); err != nil {
 			return fmt.Errorf("write alerts: %w", err)
+		}
+		if written != int64(len(w.eventTypes)) {
+			return fmt.Errorf("write alerts: %w: alerts were written meanwhile without the alert lock", ErrConflict)
 		}
 		if written > 0 {
 			if err := notifyEvents(ctx, tx); err != nil {
@@ -196,11 +209,13 @@ func currentAlerts(ctx context.Context, tx pgx.Tx, tenantID, integrationID strin
 	var key string
 	var r alertRow
 	var trig, res, last *time.Time
-	_, err = pgx.ForEachRow(rows, []any{&key, &r.ExternalID, &r.ExternalDeviceID, &r.ExternalOrgID, &r.AssetID,
+	// Into bytes, a copy: as a json.RawMessage pgx would parse it again.
+	var meta []byte
+	_, err = pgx.ForEachRow(rows, []any{&key, &r.ID, &r.ExternalID, &r.ExternalDeviceID, &r.ExternalOrgID, &r.AssetID,
 		&r.Severity, &r.RawSeverity, &r.Status, &r.Class, &r.Message, &r.DeviceName, &r.OccurrenceCount,
-		&trig, &res, &last, &r.Metadata}, func() error {
+		&trig, &res, &last, &meta}, func() error {
 		r.exists = true
-		r.Metadata = slices.Clone(r.Metadata) // pgx reuses its read buffer
+		r.Metadata = meta
 		r.TriggeredAt, r.ResolvedAt, r.LastOccurrenceAt = derefTime(trig), derefTime(res), derefTime(last)
 		out[key] = r
 		return nil
@@ -241,17 +256,18 @@ func derefTime(t *time.Time) time.Time {
 // alertWrite holds the changed rows as one array per column, and the
 // events they caused.
 type alertWrite struct {
-	keys, extIDs, devices, orgs, assets, severities, rawSeverities, statuses, classes, messages, names []*string
-	counts                                                                                             []int32
-	triggered, resolved, last                                                                          []*time.Time
-	metadata                                                                                           []string
+	ids, keys, extIDs, devices, orgs, assets, severities, rawSeverities, statuses, classes, messages, names []*string
+	counts                                                                                                  []int32
+	triggered, resolved, last                                                                               []*time.Time
+	metadata                                                                                                []string
 
-	eventKeys, eventTypes, eventPayloads []string
+	eventKeys, eventIDs, eventTypes, eventPayloads []string
 }
 
 func (w *alertWrite) len() int { return len(w.keys) }
 
 func (w *alertWrite) add(key string, r alertRow) {
+	w.ids = append(w.ids, &r.ID)
 	w.keys = append(w.keys, &key)
 	w.extIDs = append(w.extIDs, &r.ExternalID)
 	w.devices = append(w.devices, textPtr(r.ExternalDeviceID))
@@ -275,41 +291,66 @@ func (w *alertWrite) add(key string, r alertRow) {
 }
 
 func (w *alertWrite) args(tenantID, integrationID string) []any {
-	return []any{tenantID, integrationID, w.keys, w.extIDs, w.devices, w.orgs, w.assets, w.severities,
+	return []any{tenantID, integrationID, w.ids, w.keys, w.extIDs, w.devices, w.orgs, w.assets, w.severities,
 		w.rawSeverities, w.statuses, w.classes, w.messages, w.names, w.counts, w.triggered, w.resolved,
-		w.last, w.metadata, w.eventKeys, w.eventTypes, w.eventPayloads}
+		w.last, w.metadata, w.eventKeys, w.eventIDs, w.eventTypes, w.eventPayloads}
+}
+
+// alertPayload is the payload of an alert event; unknown values are left
+// out.
+type alertPayload struct {
+	TenantID         string `json:"tenantId"`
+	IntegrationID    string `json:"integrationId"`
+	Provider         string `json:"provider"`
+	AlertID          string `json:"alertId"`
+	ExternalAlertID  string `json:"externalAlertId"`
+	Severity         string `json:"severity"`
+	OccurrenceCount  int    `json:"occurrenceCount"`
+	ExternalDeviceID string `json:"externalDeviceId,omitempty"`
+	AssetID          string `json:"assetId,omitempty"`
+	Message          string `json:"message,omitempty"`
+	AlertClass       string `json:"alertClass,omitempty"`
+	TriggeredAt      string `json:"triggeredAt,omitempty"`
+	ResolvedAt       string `json:"resolvedAt,omitempty"`
 }
 
 // addEvent records the event, if any, of one alert event that took the
-// alert from prev to next. The SQL adds tenantId, alertId and provider.
-func (w *alertWrite) addEvent(key, integrationID string, prev, next alertRow) error {
+// alert from prev to next.
+func (w *alertWrite) addEvent(key, tenantID, integrationID, provider string, prev, next alertRow) error {
 	typ := alertEventType(prev, next)
 	if typ == "" {
 		return nil
 	}
-	p := map[string]any{
-		"integrationId": integrationID, "externalAlertId": next.ExternalID, "severity": next.Severity,
-		"occurrenceCount": next.OccurrenceCount,
-	}
-	for k, v := range map[string]string{"externalDeviceId": next.ExternalDeviceID, "assetId": next.AssetID,
-		"message": next.Message, "alertClass": next.Class} {
-		if v != "" {
-			p[k] = v
-		}
+	p := alertPayload{
+		TenantID: tenantID, IntegrationID: integrationID, Provider: provider, AlertID: next.ID,
+		ExternalAlertID: next.ExternalID, Severity: next.Severity, OccurrenceCount: next.OccurrenceCount,
+		ExternalDeviceID: next.ExternalDeviceID, AssetID: next.AssetID, Message: next.Message, AlertClass: next.Class,
 	}
 	if !next.TriggeredAt.IsZero() {
-		p["triggeredAt"] = eventTime(next.TriggeredAt)
+		p.TriggeredAt = eventTime(next.TriggeredAt)
 	}
 	if !isOpen(next.Status) && !next.ResolvedAt.IsZero() {
-		p["resolvedAt"] = eventTime(next.ResolvedAt)
+		p.ResolvedAt = eventTime(next.ResolvedAt)
 	}
 	data, err := json.Marshal(p)
 	if err != nil {
 		return fmt.Errorf("alert event: %w", err)
 	}
-	w.eventKeys, w.eventTypes = append(w.eventKeys, key), append(w.eventTypes, typ)
+	w.eventKeys, w.eventIDs, w.eventTypes = append(w.eventKeys, key), append(w.eventIDs, next.ID), append(w.eventTypes, typ)
 	w.eventPayloads = append(w.eventPayloads, string(data))
 	return nil
+}
+
+// newUUID returns a random (version 4) UUID: new alerts get their ids
+// here, so that their events can name them before they are written.
+func newUUID() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("alert id: %w", err)
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16]), nil
 }
 
 // alertEventType names the event of an alert going from prev to next:

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -54,25 +55,48 @@ func analyzeIfDoubled(ctx context.Context, tx pgx.Tx, table string, added int64,
 	if added == 0 {
 		return nil
 	}
-	var known, now int64
-	err := tx.QueryRow(ctx, `SELECT relpages, pg_relation_size(oid) / current_setting('block_size')::bigint
-  FROM pg_class WHERE oid = $1::regclass`, table).Scan(&known, &now)
+	return analyzeDoubled(ctx, tx, keyedTable{table, keyColumns})
+}
+
+// keyedTable is a table and the columns its look-ups filter on.
+type keyedTable struct {
+	name string
+	keys []string
+}
+
+// analyzeDoubled is analyzeIfDoubled for several tables written by one
+// batch, checked in one round trip.
+func analyzeDoubled(ctx context.Context, tx pgx.Tx, tables ...keyedTable) error {
+	names := make([]string, len(tables))
+	for i, t := range tables {
+		names[i] = t.name
+	}
+	rows, err := tx.Query(ctx, `
+SELECT c.relname::text FROM pg_class c
+ WHERE c.oid = ANY ($1::regclass[])
+   AND pg_relation_size(c.oid) / current_setting('block_size')::bigint > 2 * c.relpages`, names)
 	if err != nil {
-		return fmt.Errorf("statistics of %s: %w", table, err)
+		return fmt.Errorf("statistics of %s: %w", strings.Join(names, ", "), err)
 	}
-	if now <= 2*known {
-		return nil
+	grown, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("statistics of %s: %w", strings.Join(names, ", "), err)
 	}
-	sql := "ANALYZE " + pgx.Identifier{table}.Sanitize()
-	if len(keyColumns) > 0 {
-		cols := make([]string, len(keyColumns))
-		for i, c := range keyColumns {
-			cols[i] = pgx.Identifier{c}.Sanitize()
+	for _, t := range tables {
+		if !slices.Contains(grown, t.name) {
+			continue
 		}
-		sql += " (" + strings.Join(cols, ", ") + ")"
-	}
-	if _, err := tx.Exec(ctx, sql); err != nil {
-		return fmt.Errorf("analyze %s: %w", table, err)
+		sql := "ANALYZE " + pgx.Identifier{t.name}.Sanitize()
+		if len(t.keys) > 0 {
+			cols := make([]string, len(t.keys))
+			for i, c := range t.keys {
+				cols[i] = pgx.Identifier{c}.Sanitize()
+			}
+			sql += " (" + strings.Join(cols, ", ") + ")"
+		}
+		if _, err := tx.Exec(ctx, sql); err != nil {
+			return fmt.Errorf("analyze %s: %w", t.name, err)
+		}
 	}
 	return nil
 }

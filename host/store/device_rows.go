@@ -9,12 +9,17 @@ import (
 )
 
 // stageDevicesSQL holds one batch of devices, already translated to the
-// columns they fill. asset_id, created and changed are filled in by the
-// merge steps and summed up for the batch's Counts; prev_status (the
-// agent status before an existing asset changed) and changes (the names
-// of the columns that changed) feed the batch's events.
+// columns they fill. asset_id, created and changed are filled in by
+// mergeAssetsSQL; prev_status (the agent status before an existing asset
+// changed) and changes (the names of the columns that changed) feed the
+// batch's events.
+//
+// The table lives as long as the session and is emptied at each commit.
+// Created per batch, it made the session parse and plan every batch's
+// statements again (each batch named a new table); now the session keeps
+// their plans.
 const stageDevicesSQL = `
-CREATE TEMP TABLE stg_devices (
+CREATE TEMP TABLE IF NOT EXISTS stg_devices (
     ord                 integer     NOT NULL,
     ext_id              text        NOT NULL,
     client_id           text        NOT NULL,
@@ -49,7 +54,7 @@ CREATE TEMP TABLE stg_devices (
     changed             boolean     NOT NULL DEFAULT false,
     prev_status         text,
     changes             text[]      NOT NULL DEFAULT '{}'
-) ON COMMIT DROP`
+) ON COMMIT DELETE ROWS`
 
 // deviceCopyColumns are the staging columns a device row fills, in the
 // order deviceRow returns them.
@@ -99,6 +104,9 @@ type mappingMeta struct {
 }
 
 const gib = 1 << 30
+
+// maxExternalID is the length of the external id columns (varchar(255)).
+const maxExternalID = 255
 
 func round2(f float64) float64 { return math.Round(f*100) / 100 }
 
@@ -163,7 +171,7 @@ func deviceRow(d rmm.Device, ord int, clientID string) ([]any, error) {
 		return nil, err
 	}
 	return []any{
-		int32(ord), clip(d.ExternalID, 255), clientID, textOrNil(clip(d.OrgExternalID, 255)),
+		int32(ord), clip(d.ExternalID, maxExternalID), clientID, textOrNil(clip(d.OrgExternalID, 255)),
 		textOrNil(clip(d.SiteExternalID, 255)), textOrNil(clip(d.SiteName, 255)), name, tag, assetType,
 		isServer, textOrNil(d.SerialNumber), clip(status, 20), timeOrNil(d.LastSeen),
 		textOrNil(clip(d.Platform, 255)), textOrNil(clip(osVersion(d), 255)), textOrNil(clip(d.CPUModel, 255)),

@@ -12,10 +12,10 @@ import (
 )
 
 // DeviceSync is a full device sync in progress. Devices written through
-// it are recorded as seen (in rmm_device_sync_seen, never on the asset
-// row, so an unchanged device is still not rewritten); FinishDeviceSync
-// then marks the devices the sync did not see as missing and retires the
-// ones missing for long enough (see lifecycle.go).
+// it are recorded as seen (in rmm_device_sync_seen, a row per batch, never
+// on the asset row, so an unchanged device is still not rewritten);
+// FinishDeviceSync then marks the devices the sync did not see as missing
+// and retires the ones missing for long enough (see lifecycle.go).
 //
 //	ds, _ := st.BeginDeviceSync(ctx, tenant, integration)
 //	for each batch: st.UpsertSyncDevices(ctx, ds, provider, orgClients, batch)
@@ -94,16 +94,17 @@ UPDATE rmm_sync_state
    AND full_sync_generation = $3 AND finished_full_sync_generation < $3`
 
 // markMissingSQL marks the active assets of the synced organisations ($4)
-// that sync $3 did not see. Retired assets are left alone, so that a full
-// sync does not rewrite them every time.
+// that sync $3 did not see (in none of its batches' rows, read once and
+// hashed). Retired assets are left alone, so that a full sync does not
+// rewrite them every time.
 const markMissingSQL = `
 UPDATE assets t
    SET missing_since = coalesce(t.missing_since, now()), missing_full_syncs = t.missing_full_syncs + 1,
        updated_at = now()
  WHERE t.tenant = $1 AND t.integration_id = $2 AND t.rmm_device_id IS NOT NULL AND t.status <> 'inactive'
    AND t.rmm_organization_id = ANY($4::text[])
-   AND NOT EXISTS (SELECT 1 FROM rmm_device_sync_seen s
-                    WHERE s.tenant = $1 AND s.integration_id = $2 AND s.generation = $3 AND s.asset_id = t.asset_id)`
+   AND NOT EXISTS (SELECT 1 FROM rmm_device_sync_seen s CROSS JOIN LATERAL unnest(s.asset_ids) AS seen(asset_id)
+                    WHERE s.tenant = $1 AND s.integration_id = $2 AND s.generation = $3 AND seen.asset_id = t.asset_id)`
 
 // retireMissingSQL makes inactive the assets of the synced organisations
 // ($3) missing for at least $4 complete syncs and longer than $5
