@@ -35,19 +35,32 @@ func (r *Runner) syncDevices(ctx context.Context, job store.Job, p *progress, pr
 		orgs = append(orgs, id)
 	}
 	req := rmm.SyncRequest{Integration: in, Mode: mode, Cursor: cursor, OrgExternalIDs: orgs}
+	// Batches of devices are independent (the provider sends each device
+	// once; the store orders its writes so that concurrent batches do not
+	// wait on each other crosswise), so several writers overlap the
+	// database's work with the stream's.
 	if mode != rmm.SyncFull {
-		return prov.SyncDevices(ctx, req, batchSink(p, func(ctx context.Context, items []rmm.Device) (store.Counts, error) {
+		w := newBatchWriter(ctx, p, r.opts.Writers, func(ctx context.Context, items []rmm.Device) (store.Counts, error) {
 			return r.st.UpsertDevices(ctx, tenant, integ, providerName, targets, items)
-		}))
+		})
+		sum, err := prov.SyncDevices(ctx, req, w)
+		if werr := w.wait(); err == nil {
+			err = werr
+		}
+		return sum, err
 	}
 
 	ds, err := r.st.BeginDeviceSync(ctx, tenant, integ)
 	if err != nil {
 		return rmm.SyncSummary{}, fmt.Errorf("begin full device sync: %w", err)
 	}
-	sum, err := prov.SyncDevices(ctx, req, batchSink(p, func(ctx context.Context, items []rmm.Device) (store.Counts, error) {
+	w := newBatchWriter(ctx, p, r.opts.Writers, func(ctx context.Context, items []rmm.Device) (store.Counts, error) {
 		return r.st.UpsertSyncDevices(ctx, ds, providerName, targets, items)
-	}))
+	})
+	sum, err := prov.SyncDevices(ctx, req, w)
+	if werr := w.wait(); err == nil {
+		err = werr
+	}
 	_, _, counts := p.snapshot()
 	log := r.log.With("job_id", job.ID, "integration_id", integ)
 	if err != nil {
