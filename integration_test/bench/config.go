@@ -25,9 +25,10 @@ var allScenarios = []string{scFirst, scUnchanged, scChanged, scSoftware, scAlert
 
 // config is what the flags say.
 type config struct {
-	sizes []int
-	only  map[string]bool
-	out   string
+	sizes     []int
+	only      map[string]bool
+	largeOnly map[string]bool // nil: as only
+	out       string
 	// naiveMax is the largest fleet the naive store runs at; its
 	// unchanged and changed re-syncs run only up to naiveResyncMax.
 	naiveMax       int
@@ -48,11 +49,24 @@ type config struct {
 
 func (c config) runs(scenario string) bool { return len(c.only) == 0 || c.only[scenario] }
 
+// largeFleet is the size above which -large-only applies.
+const largeFleet = 10000
+
+// runsAt says whether scenario runs at fleet size n: above largeFleet,
+// -large-only (when given) narrows what -only allows.
+func (c config) runsAt(n int, scenario string) bool {
+	if n > largeFleet && c.largeOnly != nil && !c.largeOnly[scenario] && scenario != scFirst {
+		return false
+	}
+	return c.runs(scenario)
+}
+
 func parseFlags(args []string) (config, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fleet := fs.Int("fleet", 10000, "largest fleet size: runs 1,000, 10,000 and this size (at most those below it)")
 	sizes := fs.String("sizes", "", "comma-separated fleet sizes to run instead of those -fleet implies")
 	only := fs.String("only", "", "comma-separated scenarios to run ("+strings.Join(allScenarios, ",")+"); empty runs all")
+	largeOnly := fs.String("large-only", "", "comma-separated scenarios to run at fleets above 10,000 (the first sync always runs); empty runs what -only does")
 	out := fs.String("out", "", "write the results to this Markdown file (e.g. BENCHMARKS.md)")
 	naiveMax := fs.Int("naive-max", 100000, "largest fleet the naive store's first sync runs at")
 	naiveResyncMax := fs.Int("naive-resync-max", 1000, "largest fleet the naive store's re-syncs run at")
@@ -91,23 +105,35 @@ func parseFlags(args []string) (config, error) {
 		return config{}, err
 	}
 	if *only != "" {
-		c.only = map[string]bool{}
-		for s := range strings.SplitSeq(*only, ",") {
-			s = strings.TrimSpace(s)
-			if !slices.Contains(allScenarios, s) {
-				return config{}, fmt.Errorf("unknown scenario %q: use %s", s, strings.Join(allScenarios, ", "))
-			}
-			c.only[s] = true
+		if c.only, err = parseScenarios(*only); err != nil {
+			return config{}, err
 		}
 		// The re-syncs need the first sync's data.
 		if c.only[scUnchanged] || c.only[scChanged] || c.only[scSoftware] || c.only[scAlerts] {
 			c.only[scFirst] = true
 		}
 	}
+	if *largeOnly != "" {
+		if c.largeOnly, err = parseScenarios(*largeOnly); err != nil {
+			return config{}, err
+		}
+	}
 	if c.webhookSenders < 1 || c.webhookTotal < 1 {
 		return config{}, fmt.Errorf("-webhooks and -senders must be positive")
 	}
 	return c, nil
+}
+
+func parseScenarios(list string) (map[string]bool, error) {
+	out := map[string]bool{}
+	for s := range strings.SplitSeq(list, ",") {
+		s = strings.TrimSpace(s)
+		if !slices.Contains(allScenarios, s) {
+			return nil, fmt.Errorf("unknown scenario %q: use %s", s, strings.Join(allScenarios, ", "))
+		}
+		out[s] = true
+	}
+	return out, nil
 }
 
 // sizesFor is the standard sizes up to fleet, plus fleet itself: 10000

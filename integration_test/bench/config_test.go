@@ -70,3 +70,22 @@ func TestOnly(t *testing.T) {
 		})
 	}
 }
+
+func TestLargeOnlyNarrowsTheLargeFleetOnly(t *testing.T) {
+	c, err := parseFlags([]string{"-fleet", "100000", "-large-only", "unchanged,webhooks"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range allScenarios {
+		if !c.runsAt(10000, s) {
+			t.Errorf("%s does not run at 10,000", s)
+		}
+		want := s == scFirst || s == scUnchanged || s == scWebhooks
+		if got := c.runsAt(100000, s); got != want {
+			t.Errorf("runsAt(100000, %s) = %v, want %v", s, got, want)
+		}
+	}
+	if _, err := parseFlags([]string{"-large-only", "nope"}); err == nil {
+		t.Error("an unknown scenario in -large-only was accepted")
+	}
+}

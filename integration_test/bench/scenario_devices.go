@@ -33,7 +33,7 @@ func (b *bench) deviceScenarios(ctx context.Context, n int, fx, ours fixture, fa
 	if err != nil {
 		return err
 	}
-	if b.cfg.runs(scUnchanged) {
+	if b.cfg.runsAt(n, scUnchanged) {
 		step("%d agents: re-sync, nothing changed (ours)", n)
 		if err := b.pg.analyze(ctx, ours.db); err != nil {
 			return err
@@ -79,7 +79,7 @@ func (b *bench) deviceScenarios(ctx context.Context, n int, fx, ours fixture, fa
 	if err := b.deviceReference(ctx, n, fx, clone, rec, oursSum, naiveSum); err != nil {
 		b.problem(n, "device floor and check", err)
 	}
-	if b.cfg.runs(scUnchanged) && n <= b.cfg.naiveResyncMax && n <= b.cfg.naiveMax {
+	if b.cfg.runsAt(n, scUnchanged) && n <= b.cfg.naiveResyncMax && n <= b.cfg.naiveMax {
 		step("%d agents: re-sync, nothing changed (naive store)", n)
 		if err := b.pg.analyze(ctx, naive.db); err != nil {
 			return err
@@ -91,7 +91,7 @@ func (b *bench) deviceScenarios(ctx context.Context, n int, fx, ours fixture, fa
 		b.add(deviceResult(n, scUnchanged, implNaive, m))
 	}
 
-	if !b.cfg.runs(scChanged) {
+	if !b.cfg.runsAt(n, scChanged) {
 		return nil
 	}
 	step("%d agents: changing %.0f%% of the agents in the fake (and rendering them again)", n, 100*b.cfg.changedShare)

@@ -134,17 +134,17 @@ func (b *bench) runSize(ctx context.Context, n int) error {
 		dbs = append(dbs, db)
 		return fx.on(db), b.pg.clone(ctx, db, ours.db)
 	}
-	if b.cfg.runs(scSoftware) {
+	if b.cfg.runsAt(n, scSoftware) {
 		if err := b.softwareScenario(ctx, n, fake, fromOurs); err != nil {
 			b.problem(n, "software ingest", err)
 		}
 	}
-	if b.cfg.runs(scAlerts) {
+	if b.cfg.runsAt(n, scAlerts) {
 		if err := b.alertScenario(ctx, n, fake, fromOurs); err != nil {
 			b.problem(n, "alert backfill", err)
 		}
 	}
-	if b.cfg.runs(scWebhooks) {
+	if b.cfg.runsAt(n, scWebhooks) {
 		if err := b.webhookScenario(ctx, n, fake, fromOurs); err != nil {
 			b.problem(n, "webhook storm", err)
 		}
