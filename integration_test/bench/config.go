@@ -28,6 +28,7 @@ type config struct {
 	sizes     []int
 	only      map[string]bool
 	largeOnly map[string]bool // nil: as only
+	args      []string        // the command line, for the report
 	out       string
 	// naiveMax is the largest fleet the naive store runs at; its
 	// unchanged and changed re-syncs run only up to naiveResyncMax.
@@ -87,7 +88,8 @@ func parseFlags(args []string) (config, error) {
 		return config{}, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	c := config{
-		out: *out, naiveMax: *naiveMax, naiveResyncMax: *naiveResyncMax, inProcess: *inProcess,
+		args: args,
+		out:  *out, naiveMax: *naiveMax, naiveResyncMax: *naiveResyncMax, inProcess: *inProcess,
 		cpuProfile: *cpuProfile, memProfile: *memProfile, keepWork: *keep, workDir: *work,
 		webhookTotal: *webhooks, webhookSenders: *senders, alerts: *alerts, softwarePerWin: *swPerWin,
 		changedShare: 0.10, alertWindow: 60 * 24 * time.Hour, logOut: io.Discard,

@@ -21,8 +21,8 @@ func (b *bench) markdown(m machine, total time.Duration) string {
 	var s strings.Builder
 	w := func(format string, args ...any) { fmt.Fprintf(&s, format, args...) }
 	w("# Benchmarks\n\n")
-	w("Written by `make bench` (`go run ./integration_test/bench -fleet %d -out BENCHMARKS.md`) on %s; the run took %s.\n",
-		slices.Max(b.cfg.sizes), b.started.UTC().Format("2006-01-02 15:04 MST"), fmtDuration(total))
+	w("Written by `go run ./integration_test/bench %s` (what `make bench` runs) on %s; the run took %s.\n",
+		strings.Join(b.cfg.args, " "), b.started.UTC().Format("2006-01-02 15:04 MST"), fmtDuration(total))
 	w("The whole sync path: a fake Tactical RMM server, the real Tactical plugin binary launched by the host's plugin manager over go-plugin (gRPC), ")
 	w("the host's real syncer and store, and a real PostgreSQL. Figures are from that one run; nothing here is edited by hand except the Analysis section, ")
 	w("which lives in `integration_test/bench/analysis.md`.\n\n")
