@@ -45,6 +45,7 @@ type ProcessorStore interface {
 	ListenInbox(ctx context.Context, wake func()) error
 	ProviderIntegration(ctx context.Context, tenantID, id string) (rmm.Integration, string, error)
 	UpsertAlerts(ctx context.Context, tenantID, integrationID string, alerts []rmm.Alert) (store.Counts, error)
+	RetireRemovedDevices(ctx context.Context, tenantID, integrationID string, externalIDs []string) (int64, error)
 }
 
 // Providers is the loaded plugins (host/pluginmgr.Manager). List tells

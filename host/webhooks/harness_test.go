@@ -36,6 +36,8 @@ type switchable struct {
 	mu    sync.Mutex
 	down  bool
 	fail  func(body []byte) error // a non-nil error replaces the answer
+	// answer, when it returns true, replaces the fake's answer.
+	answer func(body []byte) (rmm.WebhookResult, bool)
 	calls map[string]int          // HandleWebhook calls by body
 }
 
@@ -63,7 +65,7 @@ func (s *switchable) HandleWebhook(ctx context.Context, req rmm.WebhookRequest) 
 		s.calls = map[string]int{}
 	}
 	s.calls[string(req.Body)]++
-	down, fail := s.down, s.fail
+	down, fail, answer := s.down, s.fail, s.answer
 	s.mu.Unlock()
 	if down {
 		return rmm.WebhookResult{}, rmm.Errorf(rmm.ErrPluginUnavailable, "provider %q is restarting", "fake")
@@ -71,6 +73,11 @@ func (s *switchable) HandleWebhook(ctx context.Context, req rmm.WebhookRequest) 
 	if fail != nil {
 		if err := fail(req.Body); err != nil {
 			return rmm.WebhookResult{}, err
+		}
+	}
+	if answer != nil {
+		if res, ok := answer(req.Body); ok {
+			return res, nil
 		}
 	}
 	return s.Provider.HandleWebhook(ctx, req)

@@ -133,11 +133,14 @@ func (p *Processor) handle(ctx context.Context, d store.InboxDelivery) error {
 		return err
 	}
 	if len(res.RemovedDeviceIDs) > 0 {
-		// Retiring is left to complete full syncs, which see the whole
-		// fleet: the assets are retired once missing from two of them and
-		// past the integration's grace period (store/lifecycle.go).
-		p.log.Info("the RMM reports removed devices; full device syncs will retire them",
-			"inbox_id", d.ID, "count", len(res.RemovedDeviceIDs))
+		// The RMM's own word that the devices are gone: their assets are
+		// retired now rather than after full syncs miss them.
+		n, err := p.st.RetireRemovedDevices(ctx, d.TenantID, d.IntegrationID, res.RemovedDeviceIDs)
+		if err != nil {
+			return fmt.Errorf("retire removed devices: %w", err)
+		}
+		p.log.Info("retired devices the RMM reports removed", "inbox_id", d.ID,
+			"reported", len(res.RemovedDeviceIDs), "retired", n)
 	}
 	return nil
 }
