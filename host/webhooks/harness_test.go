@@ -33,12 +33,12 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 type switchable struct {
 	*fakeprovider.Provider
 
-	mu    sync.Mutex
-	down  bool
-	fail  func(body []byte) error // a non-nil error replaces the answer
+	mu   sync.Mutex
+	down bool
+	fail func(body []byte) error // a non-nil error replaces the answer
 	// answer, when it returns true, replaces the fake's answer.
 	answer func(body []byte) (rmm.WebhookResult, bool)
-	calls map[string]int          // HandleWebhook calls by body
+	calls  map[string]int // HandleWebhook calls by body
 }
 
 func (s *switchable) setDown(down bool) {
