@@ -18,11 +18,7 @@ WITH gone AS (
     RETURNING t.asset_id, t.rmm_device_id, t.rmm_organization_id, t.rmm_provider, t.name, t.asset_type
 ), ev AS (
     INSERT INTO event_outbox (tenant, event_type, payload)
-    SELECT $1::uuid, '` + EventDeviceDeleted + `', jsonb_strip_nulls(jsonb_build_object(
-               'tenantId', $1::uuid, 'integrationId', $2::uuid, 'provider', g.rmm_provider,
-               'assetId', g.asset_id, 'externalDeviceId', g.rmm_device_id,
-               'externalOrganizationId', g.rmm_organization_id, 'deviceName', g.name, 'deviceType', g.asset_type,
-               'reason', 'deleted in the RMM'))
+    SELECT $1::uuid, '` + EventDeviceDeleted + `', ` + deviceDeletedPayloadSQL(`'reason', 'deleted in the RMM'`) + `
       FROM gone g ORDER BY g.rmm_device_id
 )
 SELECT count(*) FROM gone`

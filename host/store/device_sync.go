@@ -122,14 +122,21 @@ WITH gone AS (
               t.missing_since, t.missing_full_syncs
 ), ev AS (
     INSERT INTO event_outbox (tenant, event_type, payload)
-    SELECT $1::uuid, '` + EventDeviceDeleted + `', jsonb_strip_nulls(jsonb_build_object(
-               'tenantId', $1::uuid, 'integrationId', $2::uuid, 'provider', g.rmm_provider,
-               'assetId', g.asset_id, 'externalDeviceId', g.rmm_device_id,
-               'externalOrganizationId', g.rmm_organization_id, 'deviceName', g.name, 'deviceType', g.asset_type,
-               'missingSince', ` + sqlEventTime("g.missing_since") + `, 'missingFullSyncs', g.missing_full_syncs))
+    SELECT $1::uuid, '` + EventDeviceDeleted + `', ` + deviceDeletedPayloadSQL(
+		`'missingSince', `+sqlEventTime("g.missing_since")+`, 'missingFullSyncs', g.missing_full_syncs`) + `
       FROM gone g ORDER BY g.rmm_device_id
 )
 SELECT count(*) FROM gone`
+}
+
+// deviceDeletedPayloadSQL builds an RMM_DEVICE_DELETED payload from gone
+// g (the retired assets, $1 tenant, $2 integration), with extra members.
+func deviceDeletedPayloadSQL(extra string) string {
+	return `jsonb_strip_nulls(jsonb_build_object(
+               'tenantId', $1::uuid, 'integrationId', $2::uuid, 'provider', g.rmm_provider,
+               'assetId', g.asset_id, 'externalDeviceId', g.rmm_device_id,
+               'externalOrganizationId', g.rmm_organization_id, 'deviceName', g.name, 'deviceType', g.asset_type,
+               ` + extra + `))`
 }
 
 // FinishDeviceSync ends a full device sync. When complete (every device
