@@ -83,7 +83,7 @@ func normalizeAlert(e rmm.Alert) (rmm.Alert, bool) {
 	e.DeviceExternalID, e.OrgExternalID = clip(e.DeviceExternalID, 255), clip(e.OrgExternalID, 255)
 	e.Severity, e.RawSeverity, e.Class = rmm.Severity(clip(string(e.Severity), 20)), clip(e.RawSeverity, 50), clip(e.Class, 100)
 	e.TriggeredAt, e.ResolvedAt = dbTime(e.TriggeredAt), dbTime(e.ResolvedAt)
-	if !json.Valid(e.Raw) {
+	if !storableJSON(e.Raw) {
 		e.Raw = nil
 	}
 	return e, true

@@ -90,3 +90,23 @@ func TestAlertWriteSkipsEventsOfAnotherAlert(t *testing.T) {
 		t.Fatalf("%d events written for an alert stored under another id", written)
 	}
 }
+
+// An alert whose raw record jsonb would refuse (invalid UTF-8, \u0000) is
+// stored without it instead of failing its batch.
+func TestAlertsWithUnstorableRawAreKeptWithoutIt(t *testing.T) {
+	ts := newTestStore(t)
+	f := ts.newFixture(t, "a")
+	now := time.Now().UTC()
+	alerts := []rmm.Alert{
+		{ExternalID: "bad-utf8", State: rmm.AlertTriggered, TriggeredAt: now, Raw: []byte("{\"m\":\"caf\xe9\"}")},
+		{ExternalID: "nul", State: rmm.AlertTriggered, TriggeredAt: now, Raw: []byte(`{"m":"a\u0000b"}`)},
+		{ExternalID: "good", State: rmm.AlertTriggered, TriggeredAt: now, Raw: []byte(`{"m":"ok","m":"dup"}`)},
+	}
+	c, err := ts.UpsertAlerts(t.Context(), f.tenant, f.integration, alerts)
+	if err != nil || c.Created != 3 {
+		t.Fatalf("counts %+v, err %v; want 3 created", c, err)
+	}
+	if n := ts.queryInt(t, `SELECT count(*) FROM rmm_alerts WHERE metadata ? 'm'`); n != 1 {
+		t.Fatalf("%d alerts kept their raw record, want only the valid one", n)
+	}
+}

@@ -89,7 +89,7 @@ func (s *Store) UpsertOrgs(ctx context.Context, tenantID, integrationID string, 
 			return Counts{}, fmt.Errorf("org %q sites: %w", o.ExternalID, err)
 		}
 		meta := orgMeta{Description: o.Description}
-		if json.Valid(o.Raw) {
+		if storableJSON(o.Raw) {
 			meta.Raw = o.Raw
 		}
 		metaJSON, err := json.Marshal(meta)

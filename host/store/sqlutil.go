@@ -1,12 +1,14 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"strings"
 
 	sq "github.com/Masterminds/squirrel"
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -119,4 +121,14 @@ func textPtr(s string) *string {
 // containsFold reports whether sub is within s, ignoring case.
 func containsFold(s, sub string) bool {
 	return strings.Contains(strings.ToLower(s), strings.ToLower(sub))
+}
+
+// storableJSON says whether raw can go into a jsonb column as it is:
+// valid JSON (one pass of encoding/json/v2's syntax check, several times
+// faster than encoding/json's) in valid UTF-8 and without \u0000, which
+// jsonb refuses. A record an RMM sent that fails is kept without its raw
+// copy rather than failing its whole batch.
+func storableJSON(raw []byte) bool {
+	return len(raw) > 0 && jsontext.Value(raw).IsValid(jsontext.AllowDuplicateNames(true)) &&
+		!bytes.Contains(raw, []byte(`\u0000`))
 }
