@@ -226,3 +226,29 @@ func TestThrottledProgressIsFlushedAtTheEnd(t *testing.T) {
 		t.Fatalf("total = %d, want %d", j.Total, fleetDevices)
 	}
 }
+
+// A running Runner deletes events past their retention.
+func TestRunnerPurgesOldEvents(t *testing.T) {
+	h := newHarness(t)
+	ctx := t.Context()
+	if _, err := h.st.Pool().Exec(ctx, `
+INSERT INTO event_outbox (tenant, event_type, payload, created_at) VALUES
+    ($1, 'RMM_DEVICE_UPDATED', '{}', now() - interval '2 hours'), ($1, 'RMM_DEVICE_UPDATED', '{"new":true}', now())`, h.tenant); err != nil {
+		t.Fatal(err)
+	}
+	r := New(h.st, providers{h.fleet}, nil, Options{Owner: "purger", SchedulePoll: -1, EventRetention: time.Hour})
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = r.Run(runCtx) }()
+	defer func() { stop(); <-done }()
+	deadline := time.Now().Add(10 * time.Second)
+	for h.count(t, `SELECT count(*) FROM event_outbox WHERE created_at < now() - interval '1 hour'`) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the old event was not purged")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := h.count(t, `SELECT count(*) FROM event_outbox WHERE payload ? 'new'`); n != 1 {
+		t.Fatalf("%d new events left, want 1", n)
+	}
+}

@@ -48,6 +48,9 @@ type Options struct {
 	// Writers is how many batches of one job are written at once, for the
 	// kinds whose batches are independent. Default 2.
 	Writers int
+	// EventRetention is how long events stay in the outbox (checked
+	// hourly). Default 30 days; negative keeps them forever.
+	EventRetention time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -68,6 +71,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.CallTimeout <= 0 {
 		o.CallTimeout = 60 * time.Second
+	}
+	if o.EventRetention == 0 {
+		o.EventRetention = 30 * 24 * time.Hour
 	}
 	if o.Writers <= 0 {
 		o.Writers = 2
@@ -129,6 +135,9 @@ func (r *Runner) Run(ctx context.Context) error {
 		wg.Go(func() { r.work(ctx) })
 	}
 	wg.Go(func() { r.expireLeases(ctx) })
+	if r.opts.EventRetention > 0 {
+		wg.Go(func() { r.purgeEvents(ctx) })
+	}
 	if r.opts.SchedulePoll > 0 {
 		wg.Go(func() { r.schedule(ctx) })
 	}
@@ -150,6 +159,25 @@ func (r *Runner) work(ctx context.Context) {
 		case <-ctx.Done():
 		case <-r.wake:
 		case <-time.After(r.opts.Poll):
+		}
+	}
+}
+
+// purgeEvents deletes events past Options.EventRetention, hourly. Every
+// replica may run it: the deletes are idempotent.
+func (r *Runner) purgeEvents(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := r.st.PurgeEvents(ctx, r.opts.EventRetention); err != nil && ctx.Err() == nil {
+			r.log.Warn("purge events", "error", err)
+		} else if n > 0 {
+			r.log.Info("events past their retention deleted", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
 		}
 	}
 }

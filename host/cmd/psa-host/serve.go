@@ -35,6 +35,7 @@ type serveFlags struct {
 	logJSON       bool
 	schedulePoll  time.Duration
 	jobLease      time.Duration
+	eventsKept    time.Duration
 }
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -54,6 +55,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&f.logJSON, "log-json", false, "log JSON lines")
 	fs.DurationVar(&f.schedulePoll, "schedule-poll", 30*time.Second, "how often due schedules are looked for (negative: never on this replica)")
 	fs.DurationVar(&f.jobLease, "job-lease", 30*time.Second, "how long a job stays claimed by this replica without a progress report")
+	fs.DurationVar(&f.eventsKept, "event-retention", 30*24*time.Hour, "how long events stay in the outbox for GET /api/v1/events consumers (negative: forever)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -131,7 +133,7 @@ func serve(ctx context.Context, f serveFlags, log hclog.Logger, stdout io.Writer
 		f.publicURL = url
 	}
 
-	runner := syncer.New(st, mgr, log, syncer.Options{SchedulePoll: f.schedulePoll, Lease: f.jobLease})
+	runner := syncer.New(st, mgr, log, syncer.Options{SchedulePoll: f.schedulePoll, Lease: f.jobLease, EventRetention: f.eventsKept})
 	proc := webhooks.NewProcessor(st, mgr, runner, log, webhooks.Options{})
 	ingress := webhooks.NewIngress(st, mgr, log, webhooks.IngressOptions{Wake: proc.Wake})
 	handler := api.New(api.Config{Store: st, Syncer: runner, Providers: mgr, Logger: log,
