@@ -36,6 +36,7 @@ type serveFlags struct {
 	schedulePoll  time.Duration
 	jobLease      time.Duration
 	eventsKept    time.Duration
+	webhookLease  time.Duration
 }
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -55,6 +56,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&f.logJSON, "log-json", false, "log JSON lines")
 	fs.DurationVar(&f.schedulePoll, "schedule-poll", 30*time.Second, "how often due schedules are looked for (negative: never on this replica)")
 	fs.DurationVar(&f.jobLease, "job-lease", 30*time.Second, "how long a job stays claimed by this replica without a progress report")
+	fs.DurationVar(&f.webhookLease, "webhook-lease", 2*time.Minute,
+		"how long a webhook delivery being processed stays this replica's; a delivery of a replica that died is taken over after it")
 	fs.DurationVar(&f.eventsKept, "event-retention", 30*24*time.Hour, "how long events stay in the outbox for GET /api/v1/events consumers (negative: forever)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -134,7 +137,7 @@ func serve(ctx context.Context, f serveFlags, log hclog.Logger, stdout io.Writer
 	}
 
 	runner := syncer.New(st, mgr, log, syncer.Options{SchedulePoll: f.schedulePoll, Lease: f.jobLease, EventRetention: f.eventsKept})
-	proc := webhooks.NewProcessor(st, mgr, runner, log, webhooks.Options{})
+	proc := webhooks.NewProcessor(st, mgr, runner, log, webhooks.Options{Lease: f.webhookLease})
 	ingress := webhooks.NewIngress(st, mgr, log, webhooks.IngressOptions{Wake: proc.Wake})
 	handler := api.New(api.Config{Store: st, Syncer: runner, Providers: mgr, Logger: log,
 		Webhooks: ingress, PublicURL: strings.TrimRight(f.publicURL, "/")})
