@@ -19,6 +19,8 @@ const (
 	scSoftware  = "software"
 	scAlerts    = "alerts"
 	scWebhooks  = "webhooks"
+	// scIncremental runs with scUnchanged; it is not selected on its own.
+	scIncremental = "incremental"
 )
 
 var allScenarios = []string{scFirst, scUnchanged, scChanged, scSoftware, scAlerts, scWebhooks}

@@ -15,7 +15,7 @@ func (b *bench) sorted() []result {
 		if x.size != y.size {
 			return x.size - y.size
 		}
-		if d := slices.Index(allScenarios, x.scenario) - slices.Index(allScenarios, y.scenario); d != 0 {
+		if d := slices.Index(rowOrder, x.scenario) - slices.Index(rowOrder, y.scenario); d != 0 {
 			return d
 		}
 		return slices.Index(implOrder, x.impl) - slices.Index(implOrder, y.impl)

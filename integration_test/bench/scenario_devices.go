@@ -42,6 +42,13 @@ func (b *bench) deviceScenarios(ctx context.Context, n int, fx, ours fixture, fa
 			return fmt.Errorf("unchanged re-sync: %w", err)
 		}
 		b.add(deviceResult(n, scUnchanged, implOurs, m))
+		// What the syncer's schedule runs every 15 minutes: the agents
+		// seen since the last sync's cursor.
+		step("%d agents: incremental re-sync, nothing changed (ours)", n)
+		if m, err = b.runOursWithFake(ctx, ours, store.JobDevices, "incremental", fake.pid); err != nil {
+			return fmt.Errorf("incremental re-sync: %w", err)
+		}
+		b.add(deviceResult(n, scIncremental, implOurs, m))
 	}
 
 	// The naive store syncs the same fleet through the same plugin; its

@@ -16,13 +16,17 @@ const (
 
 // Scenario labels, as the table shows them.
 var scenarioLabels = map[string]string{
-	scFirst:     "first full device sync",
-	scUnchanged: "re-sync, nothing changed",
-	scChanged:   "re-sync, 10% changed",
-	scSoftware:  "software ingest",
-	scAlerts:    "alert backfill",
-	scWebhooks:  "webhook storm",
+	scFirst:       "first full device sync",
+	scUnchanged:   "re-sync, nothing changed",
+	scIncremental: "incremental re-sync, nothing changed",
+	scChanged:     "re-sync, 10% changed",
+	scSoftware:    "software ingest",
+	scAlerts:      "alert backfill",
+	scWebhooks:    "webhook storm",
 }
+
+// rowOrder is the order of the scenarios in the tables.
+var rowOrder = []string{scFirst, scUnchanged, scIncremental, scChanged, scSoftware, scAlerts, scWebhooks}
 
 // result is one measured run.
 type result struct {
