@@ -4,10 +4,7 @@
 package integration_test
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/msp-psa/psa-host/host/pgcluster/pgtest"
+	"github.com/msp-psa/psa-host/host/pluginmgr"
 )
 
 // binaries are the executables TestMain builds once for every test.
@@ -75,27 +73,17 @@ func buildBinaries(dir string) (binaries, error) {
 	return b, writeManifest(b.pluginDir)
 }
 
+// writeManifest lists every plugin binary in dir, as `make manifest` does.
 func writeManifest(dir string) error {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return err
 	}
-	var sb strings.Builder
+	var plugins []string
 	for _, e := range entries {
-		if !strings.HasPrefix(e.Name(), "rmm-provider-") {
-			continue
+		if strings.HasPrefix(e.Name(), pluginmgr.BinaryPrefix) {
+			plugins = append(plugins, e.Name())
 		}
-		f, err := os.Open(filepath.Join(dir, e.Name()))
-		if err != nil {
-			return err
-		}
-		h := sha256.New()
-		_, err = io.Copy(h, f)
-		f.Close()
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(&sb, "%s  %s\n", hex.EncodeToString(h.Sum(nil)), e.Name())
 	}
-	return os.WriteFile(filepath.Join(dir, "SHA256SUMS"), []byte(sb.String()), 0o644)
+	return pluginmgr.WriteManifest(dir, plugins...)
 }

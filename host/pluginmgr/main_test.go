@@ -2,7 +2,6 @@ package pluginmgr
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -98,23 +97,18 @@ func copyFile(t *testing.T, src, dst string) {
 // the way `make manifest` does.
 func writeManifest(t *testing.T, dir string, files ...string) {
 	t.Helper()
-	var b strings.Builder
-	for _, f := range files {
-		fmt.Fprintf(&b, "%s  %s\n", sha256Hex(t, filepath.Join(dir, f)), f)
-	}
-	if err := os.WriteFile(filepath.Join(dir, ManifestFile), []byte(b.String()), 0o644); err != nil {
+	if err := WriteManifest(dir, files...); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func sha256Hex(t *testing.T, path string) string {
 	t.Helper()
-	data, err := os.ReadFile(path)
+	sum, err := fileSHA256(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum := sha256.Sum256(data)
-	return hex.EncodeToString(sum[:])
+	return hex.EncodeToString(sum)
 }
 
 // testConfig is a Config with test-friendly timings: a fast exit poll, a

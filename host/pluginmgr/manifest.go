@@ -90,3 +90,18 @@ func fileSHA256(path string) ([]byte, error) {
 	}
 	return h.Sum(nil), nil
 }
+
+// WriteManifest writes dir's manifest listing files (names in dir) with
+// their checksums, as `sha256sum rmm-provider-* > SHA256SUMS` (make
+// manifest) does; tests and the benchmark use it for the plugins they build.
+func WriteManifest(dir string, files ...string) error {
+	var b strings.Builder
+	for _, name := range files {
+		sum, err := fileSHA256(filepath.Join(dir, name))
+		if err != nil {
+			return fmt.Errorf("write %s: %w", ManifestFile, err)
+		}
+		fmt.Fprintf(&b, "%s  %s\n", hex.EncodeToString(sum), name)
+	}
+	return os.WriteFile(filepath.Join(dir, ManifestFile), []byte(b.String()), 0o644)
+}

@@ -58,17 +58,7 @@ func BenchmarkBackfillAlerts100k(b *testing.B) {
 	ts := newTestStore(b)
 	ctx := b.Context()
 	f := ts.newFixture(b, "bench")
-	orgs := map[string]string{"org-1": f.client}
-	devs := make([]rmm.Device, benchAgents)
-	for i := range devs {
-		devs[i] = testDevice(i, "org-1")
-		devs[i].ExternalID = fmt.Sprintf("agent-%05d", i)
-	}
-	for i := 0; i < len(devs); i += rmm.DefaultMaxBatch {
-		if _, err := ts.UpsertDevices(ctx, f.tenant, f.integration, "tacticalrmm", orgs, devs[i:min(i+rmm.DefaultMaxBatch, len(devs))]); err != nil {
-			b.Fatal(err)
-		}
-	}
+	seedBenchFleet(b, ts, f)
 	history := benchBackfill()
 	backfill := func() (Counts, time.Duration) {
 		var total Counts

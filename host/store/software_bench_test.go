@@ -103,6 +103,23 @@ func churn(inv []rmm.SoftwareBatch, catalog []benchProduct) []rmm.SoftwareBatch 
 	return out
 }
 
+// seedBenchFleet gives f benchAgents devices ("agent-00000", ...) of
+// org-1, written in the provider's batches.
+func seedBenchFleet(b *testing.B, ts *testStore, f fixture) {
+	b.Helper()
+	orgs := map[string]string{"org-1": f.client}
+	devs := make([]rmm.Device, benchAgents)
+	for i := range devs {
+		devs[i] = testDevice(i, "org-1")
+		devs[i].ExternalID = fmt.Sprintf("agent-%05d", i)
+	}
+	for i := 0; i < len(devs); i += rmm.DefaultMaxBatch {
+		if _, err := ts.UpsertDevices(b.Context(), f.tenant, f.integration, "tacticalrmm", orgs, devs[i:min(i+rmm.DefaultMaxBatch, len(devs))]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkUpsertSoftware1M ingests the 1,000,000-row fleet in
 // the syncer's batches, three times: into an empty inventory (every row
 // created), unchanged (nothing may be written), and after a week's churn.
@@ -114,17 +131,7 @@ func BenchmarkUpsertSoftware1M(b *testing.B) {
 	ts := newTestStore(b)
 	ctx := b.Context()
 	f := ts.newFixture(b, "bench")
-	orgs := map[string]string{"org-1": f.client}
-	devs := make([]rmm.Device, benchAgents)
-	for i := range devs {
-		devs[i] = testDevice(i, "org-1")
-		devs[i].ExternalID = fmt.Sprintf("agent-%05d", i)
-	}
-	for i := 0; i < len(devs); i += rmm.DefaultMaxBatch {
-		if _, err := ts.UpsertDevices(ctx, f.tenant, f.integration, "tacticalrmm", orgs, devs[i:min(i+rmm.DefaultMaxBatch, len(devs))]); err != nil {
-			b.Fatal(err)
-		}
-	}
+	seedBenchFleet(b, ts, f)
 	catalog := benchCatalog()
 	inv := benchInventories(catalog)
 	changed := churn(inv, catalog)

@@ -64,32 +64,11 @@ func (e *env) runNaive(ctx context.Context, fx fixture, fakePID int, rec *record
 // recordDevices fetches every device once, untimed, for the floor and the
 // check when the naive store does not run.
 func (e *env) recordDevices(ctx context.Context, fx fixture) (*recording[rmm.Device], error) {
-	in, err := e.integration(ctx, fx)
-	if err != nil {
-		return nil, err
-	}
-	ps, err := startProviders(ctx, e.cfg, e.pluginDir, e.log)
-	if err != nil {
-		return nil, err
-	}
-	defer ps.close(ctx)
-	prov, err := ps.Provider(providerName)
-	if err != nil {
-		return nil, err
-	}
-	rec, err := newRecording(e, "devices", stripDevice)
-	if err != nil {
-		return nil, err
-	}
-	_, err = prov.SyncDevices(ctx, rmm.SyncRequest{Integration: in, Mode: rmm.SyncFull, OrgExternalIDs: fx.orgs()}, rec)
-	if ferr := rec.finish(); err == nil {
-		err = ferr
-	}
-	if err != nil {
-		rec.remove()
-		return nil, fmt.Errorf("record devices: %w", err)
-	}
-	return rec, nil
+	return recordStream(ctx, e, fx, "devices", stripDevice,
+		func(ctx context.Context, prov rmm.Provider, in rmm.Integration, rec rmm.Sink[rmm.Device]) error {
+			_, err := prov.SyncDevices(ctx, rmm.SyncRequest{Integration: in, Mode: rmm.SyncFull, OrgExternalIDs: fx.orgs()}, rec)
+			return err
+		})
 }
 
 // writeWithStore writes recorded devices with the host's store, batch by

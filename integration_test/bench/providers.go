@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -39,17 +36,7 @@ func buildPlugin(ctx context.Context, dir string) error {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build plugin: %w\n%s", err, out)
 	}
-	f, err := os.Open(filepath.Join(dir, bin))
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return err
-	}
-	line := hex.EncodeToString(h.Sum(nil)) + "  " + bin + "\n"
-	return os.WriteFile(filepath.Join(dir, pluginmgr.ManifestFile), []byte(line), 0o644)
+	return pluginmgr.WriteManifest(dir, bin)
 }
 
 // providerSet is the providers one measured run uses: a freshly launched

@@ -103,3 +103,35 @@ func (t tee[T]) Send(ctx context.Context, b rmm.Batch[T]) error {
 	}
 	return nil
 }
+
+// recordStream runs one provider call with a freshly launched plugin,
+// untimed, and records what it streams (name names the file and errors).
+func recordStream[T any](ctx context.Context, e *env, fx fixture, name string, strip func(T) T,
+	call func(context.Context, rmm.Provider, rmm.Integration, rmm.Sink[T]) error) (*recording[T], error) {
+	in, err := e.integration(ctx, fx)
+	if err != nil {
+		return nil, err
+	}
+	ps, err := startProviders(ctx, e.cfg, e.pluginDir, e.log)
+	if err != nil {
+		return nil, err
+	}
+	defer ps.close(ctx)
+	prov, err := ps.Provider(providerName)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := newRecording(e, name, strip)
+	if err != nil {
+		return nil, err
+	}
+	err = call(ctx, prov, in, rec)
+	if ferr := rec.finish(); err == nil {
+		err = ferr
+	}
+	if err != nil {
+		rec.remove()
+		return nil, fmt.Errorf("record %s: %w", name, err)
+	}
+	return rec, nil
+}

@@ -14,32 +14,11 @@ import (
 
 // recordSoftware fetches every inventory once, untimed, for the floor.
 func (e *env) recordSoftware(ctx context.Context, fx fixture) (*recording[rmm.SoftwareBatch], error) {
-	in, err := e.integration(ctx, fx)
-	if err != nil {
-		return nil, err
-	}
-	ps, err := startProviders(ctx, e.cfg, e.pluginDir, e.log)
-	if err != nil {
-		return nil, err
-	}
-	defer ps.close(ctx)
-	prov, err := ps.Provider(providerName)
-	if err != nil {
-		return nil, err
-	}
-	rec, err := newRecording(e, "software", copySoftware)
-	if err != nil {
-		return nil, err
-	}
-	_, err = prov.IngestSoftware(ctx, rmm.SoftwareRequest{Integration: in}, rec)
-	if ferr := rec.finish(); err == nil {
-		err = ferr
-	}
-	if err != nil {
-		rec.remove()
-		return nil, fmt.Errorf("record software: %w", err)
-	}
-	return rec, nil
+	return recordStream(ctx, e, fx, "software", copySoftware,
+		func(ctx context.Context, prov rmm.Provider, in rmm.Integration, rec rmm.Sink[rmm.SoftwareBatch]) error {
+			_, err := prov.IngestSoftware(ctx, rmm.SoftwareRequest{Integration: in}, rec)
+			return err
+		})
 }
 
 // assetIDs maps the integration's devices to their assets in db.
