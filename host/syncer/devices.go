@@ -39,27 +39,22 @@ func (r *Runner) syncDevices(ctx context.Context, job store.Job, p *progress, pr
 	// once; the store orders its writes so that concurrent batches do not
 	// wait on each other crosswise), so several writers overlap the
 	// database's work with the stream's.
-	if mode != rmm.SyncFull {
-		w := newBatchWriter(ctx, p, r.opts.Writers, func(ctx context.Context, items []rmm.Device) (store.Counts, error) {
-			return r.st.UpsertDevices(ctx, tenant, integ, providerName, targets, items)
-		})
-		sum, err := prov.SyncDevices(ctx, req, w)
-		if werr := w.wait(); err == nil {
-			err = werr
+	write := func(ctx context.Context, items []rmm.Device) (store.Counts, error) {
+		return r.st.UpsertDevices(ctx, tenant, integ, providerName, targets, items)
+	}
+	var ds store.DeviceSync
+	if mode == rmm.SyncFull {
+		if ds, err = r.st.BeginDeviceSync(ctx, tenant, integ); err != nil {
+			return rmm.SyncSummary{}, fmt.Errorf("begin full device sync: %w", err)
 		}
+		write = func(ctx context.Context, items []rmm.Device) (store.Counts, error) {
+			return r.st.UpsertSyncDevices(ctx, ds, providerName, targets, items)
+		}
+	}
+	sum, err := writeConcurrently(ctx, p, r.opts.Writers, write,
+		func(out rmm.Sink[rmm.Device]) (rmm.SyncSummary, error) { return prov.SyncDevices(ctx, req, out) })
+	if mode != rmm.SyncFull {
 		return sum, err
-	}
-
-	ds, err := r.st.BeginDeviceSync(ctx, tenant, integ)
-	if err != nil {
-		return rmm.SyncSummary{}, fmt.Errorf("begin full device sync: %w", err)
-	}
-	w := newBatchWriter(ctx, p, r.opts.Writers, func(ctx context.Context, items []rmm.Device) (store.Counts, error) {
-		return r.st.UpsertSyncDevices(ctx, ds, providerName, targets, items)
-	})
-	sum, err := prov.SyncDevices(ctx, req, w)
-	if werr := w.wait(); err == nil {
-		err = werr
 	}
 	_, _, counts := p.snapshot()
 	log := r.log.With("job_id", job.ID, "integration_id", integ)

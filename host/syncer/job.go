@@ -169,13 +169,13 @@ func (r *Runner) execute(ctx context.Context, job store.Job, p *progress) error 
 	case store.JobSoftware:
 		// Inventories of different devices are independent: several
 		// writers overlap the database's work with the stream's.
-		w := newBatchWriter(ctx, p, r.opts.Writers, func(ctx context.Context, items []rmm.SoftwareBatch) (store.Counts, error) {
-			return r.st.UpsertSoftware(ctx, tenant, integ, items)
-		})
-		sum, err = prov.IngestSoftware(ctx, rmm.SoftwareRequest{Integration: in}, w)
-		if werr := w.wait(); err == nil {
-			err = werr
-		}
+		sum, err = writeConcurrently(ctx, p, r.opts.Writers,
+			func(ctx context.Context, items []rmm.SoftwareBatch) (store.Counts, error) {
+				return r.st.UpsertSoftware(ctx, tenant, integ, items)
+			},
+			func(out rmm.Sink[rmm.SoftwareBatch]) (rmm.SyncSummary, error) {
+				return prov.IngestSoftware(ctx, rmm.SoftwareRequest{Integration: in}, out)
+			})
 	default:
 		return fmt.Errorf("unknown job kind %q", job.Kind)
 	}

@@ -24,6 +24,13 @@ type Providers interface {
 	Provider(name string) (rmm.Provider, error)
 }
 
+// Defaults of the Options psa-host serve exposes as flags.
+const (
+	DefaultLease          = 30 * time.Second
+	DefaultSchedulePoll   = 30 * time.Second
+	DefaultEventRetention = 30 * 24 * time.Hour
+)
+
 // Options tune the runner; zero values take the defaults noted.
 type Options struct {
 	// Owner names this replica in job leases. Default: hostname-pid-random.
@@ -61,7 +68,7 @@ func (o Options) withDefaults() Options {
 		o.Owner = fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b))
 	}
 	if o.Lease <= 0 {
-		o.Lease = 30 * time.Second
+		o.Lease = DefaultLease
 	}
 	if o.Poll <= 0 {
 		o.Poll = time.Second
@@ -73,7 +80,7 @@ func (o Options) withDefaults() Options {
 		o.CallTimeout = 60 * time.Second
 	}
 	if o.EventRetention == 0 {
-		o.EventRetention = 30 * 24 * time.Hour
+		o.EventRetention = DefaultEventRetention
 	}
 	if o.Writers <= 0 {
 		o.Writers = 2
@@ -85,7 +92,7 @@ func (o Options) withDefaults() Options {
 		o.AlertWindow = 30 * 24 * time.Hour
 	}
 	if o.SchedulePoll == 0 {
-		o.SchedulePoll = 30 * time.Second
+		o.SchedulePoll = DefaultSchedulePoll
 	}
 	return o
 }

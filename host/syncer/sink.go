@@ -40,9 +40,21 @@ func newBatchWriter[T any](ctx context.Context, p *progress, writers int, write 
 
 // batchSink is a writer that writes one batch at a time, as it arrives.
 func batchSink[T any](p *progress, write func(context.Context, []T) (store.Counts, error)) rmm.Sink[T] {
-	return rmm.SinkFunc[T](func(ctx context.Context, b rmm.Batch[T]) error {
-		return (&batchWriter[T]{p: p, write: write}).writeBatch(ctx, b)
-	})
+	w := &batchWriter[T]{p: p, write: write}
+	return rmm.SinkFunc[T](w.writeBatch)
+}
+
+// writeConcurrently runs a provider call whose batches are independent with
+// a writer of the given number of writers, and waits for its writes; the
+// call's error, else the first write's, is returned.
+func writeConcurrently[T any](ctx context.Context, p *progress, writers int, write func(context.Context, []T) (store.Counts, error),
+	call func(rmm.Sink[T]) (rmm.SyncSummary, error)) (rmm.SyncSummary, error) {
+	w := newBatchWriter(ctx, p, writers, write)
+	sum, err := call(w)
+	if werr := w.wait(); err == nil {
+		err = werr
+	}
+	return sum, err
 }
 
 // Send hands a batch over. It returns once the batch is being written,

@@ -12,6 +12,10 @@ import (
 	"github.com/hashicorp/go-hclog"
 )
 
+// DefaultLease is how long a claimed delivery stays a replica's unless
+// Options.Lease says otherwise.
+const DefaultLease = 2 * time.Minute
+
 // Options tune the processor; zero values take the defaults noted.
 type Options struct {
 	// Owner names this replica in inbox leases. Default: hostname-pid-random.
@@ -52,7 +56,7 @@ func (o Options) withDefaults() Options {
 		o.Workers = 2
 	}
 	if o.Lease <= 0 {
-		o.Lease = 2 * time.Minute
+		o.Lease = DefaultLease
 	}
 	if o.Poll <= 0 {
 		o.Poll = 2 * time.Second

@@ -54,11 +54,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		"development mode (make run): create a master key if none, allow unlisted plugins, and create a default tenant")
 	fs.StringVar(&f.logLevel, "log-level", envOr("PSA_LOG_LEVEL", "info"), "log level: trace, debug, info, warn, error")
 	fs.BoolVar(&f.logJSON, "log-json", false, "log JSON lines")
-	fs.DurationVar(&f.schedulePoll, "schedule-poll", 30*time.Second, "how often due schedules are looked for (negative: never on this replica)")
-	fs.DurationVar(&f.jobLease, "job-lease", 30*time.Second, "how long a job stays claimed by this replica without a progress report")
-	fs.DurationVar(&f.webhookLease, "webhook-lease", 2*time.Minute,
+	fs.DurationVar(&f.schedulePoll, "schedule-poll", syncer.DefaultSchedulePoll, "how often due schedules are looked for (negative: never on this replica)")
+	fs.DurationVar(&f.jobLease, "job-lease", syncer.DefaultLease, "how long a job stays claimed by this replica without a progress report")
+	fs.DurationVar(&f.webhookLease, "webhook-lease", webhooks.DefaultLease,
 		"how long a webhook delivery being processed stays this replica's; a delivery of a replica that died is taken over after it")
-	fs.DurationVar(&f.eventsKept, "event-retention", 30*24*time.Hour, "how long events stay in the outbox for GET /api/v1/events consumers (negative: forever)")
+	fs.DurationVar(&f.eventsKept, "event-retention", syncer.DefaultEventRetention, "how long events stay in the outbox for GET /api/v1/events consumers (negative: forever)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
