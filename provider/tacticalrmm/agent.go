@@ -2,9 +2,9 @@ package tacticalrmm
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
+	"github.com/msp-psa/psa-host/provider/tacticalrmm/internal/api"
 	"github.com/msp-psa/psa-host/shared/rmm"
 )
 
@@ -34,27 +34,29 @@ func (p *Provider) syncAgent(ctx context.Context, s *session, agentID string) (r
 	if err != nil {
 		return res, fmt.Errorf("sync agent: %w", err)
 	}
-	// A first pass without sites learns the site pk.
-	_, a, err := mapAgent(raw, p.now(), siteMap(nil), "-")
-	if err != nil {
-		return res, rmm.Errorf(rmm.ErrUpstreamUnavailable, "sync agent: cannot translate the agent Tactical sent: %v", err)
+	var a api.Agent
+	if err := api.Unmarshal(raw, &a); err != nil {
+		return res, rmm.Errorf(rmm.ErrUpstreamUnavailable, "sync agent: cannot translate the agent Tactical sent: undecodable agent: %v", err)
 	}
 	if a.AgentID != agentID {
 		return res, rmm.Errorf(rmm.ErrUpstreamUnavailable, "sync agent: asked for agent %q, Tactical answered with %q", agentID, a.AgentID)
 	}
-	sites := siteMap{}
+	sites := newSites()
 	if a.Site != nil {
-		site, err := s.api.Site(ctx, *a.Site)
-		if err != nil && !errors.Is(err, rmm.ErrNotFound) {
-			return res, fmt.Errorf("sync agent: read its site: %w", err)
-		}
-		if err == nil {
-			sites[site.ID] = siteRef{name: site.Name, clientID: site.Client}
+		if err := sites.learn(ctx, s, *a.Site); err != nil {
+			return res, fmt.Errorf("sync agent: %w", err)
 		}
 	}
-	d, _, err := mapAgent(raw, p.now(), sites, "")
+	d, err := translateAgent(a, p.now(), sites, "")
 	if err != nil {
 		return res, rmm.Errorf(rmm.ErrUpstreamUnavailable, "sync agent: %v", err)
+	}
+	// Raw keeps the detail without its bulk: services and the non-beta
+	// detail's copies of global data (every time zone, policies, the
+	// alert template).
+	if d.Raw, err = withoutKeys(raw, "services", "all_timezones", "winupdatepolicy",
+		"effective_patch_policy", "applied_policies", "alert_template"); err != nil {
+		return res, rmm.Errorf(rmm.ErrUpstreamUnavailable, "sync agent: undecodable agent: %v", err)
 	}
 	res.Device = d
 	return res, nil

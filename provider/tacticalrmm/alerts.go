@@ -145,6 +145,6 @@ func (p *Provider) clientIDsByName(ctx context.Context, s *session) (map[string]
 // the list callback, so the copy is what an alert keeps.
 func compact(raw json.RawMessage) json.RawMessage {
 	v := jsontext.Value(bytes.Clone(raw))
-	_ = v.Compact(jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true)) // on error v is left as it was
+	_ = v.Compact(api.DecodeOptions()) // on error v is left as it was
 	return json.RawMessage(v)
 }

@@ -1,8 +1,6 @@
 package tacticalrmm
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -18,44 +16,10 @@ type siteRef struct {
 	clientID int64
 }
 
-// errUnknownSite marks an agent whose site is not in the site index.
-var errUnknownSite = errors.New("unknown site")
-
-// siteLookup finds a site by pk; a nil one knows no site.
-type siteLookup interface {
-	get(pk int64) (siteRef, bool)
-}
-
-// siteMap is a fixed site index.
-type siteMap map[int64]siteRef
-
-func (m siteMap) get(pk int64) (siteRef, bool) {
-	s, ok := m[pk]
-	return s, ok
-}
-
-// mapAgent decodes and translates one agent record (SyncAgent's detail),
-// keeping the record, without its bulk, as Device.Raw.
-func mapAgent(raw json.RawMessage, now time.Time, sites siteLookup, orgHint string) (rmm.Device, api.Agent, error) {
-	var a api.Agent
-	if err := api.Unmarshal(raw, &a); err != nil {
-		return rmm.Device{}, a, fmt.Errorf("undecodable agent: %w", err)
-	}
-	d, err := translateAgent(a, now, sites, orgHint)
-	if err != nil {
-		return d, a, err
-	}
-	if d.Raw, err = withoutKeys(raw, "services", "all_timezones", "winupdatepolicy",
-		"effective_patch_policy", "applied_policies", "alert_template"); err != nil {
-		return rmm.Device{}, a, fmt.Errorf("undecodable agent: %w", err)
-	}
-	return d, a, nil
-}
-
 // translateAgent translates a decoded agent. now is the status reference
 // time; orgHint is the client the agent was listed under, used when its
 // site is not in sites (created after the site list was read).
-func translateAgent(a api.Agent, now time.Time, sites siteLookup, orgHint string) (rmm.Device, error) {
+func translateAgent(a api.Agent, now time.Time, sites *sites, orgHint string) (rmm.Device, error) {
 	if a.AgentID == "" {
 		return rmm.Device{}, fmt.Errorf("agent pk %d has no agent_id", a.ID)
 	}
@@ -100,7 +64,7 @@ func translateAgent(a api.Agent, now time.Time, sites siteLookup, orgHint string
 		d.OrgExternalID = orgHint
 	}
 	if d.OrgExternalID == "" {
-		return rmm.Device{}, fmt.Errorf("agent %s: site %s is unknown, so its client is too: %w", a.AgentID, d.SiteExternalID, errUnknownSite)
+		return rmm.Device{}, fmt.Errorf("agent %s: site %s is unknown, so its client is too", a.AgentID, d.SiteExternalID)
 	}
 	if a.TotalRAM != nil && *a.TotalRAM > 0 {
 		d.RAMBytes = *a.TotalRAM * gib

@@ -60,15 +60,16 @@ func (p *Provider) SyncDevices(ctx context.Context, req rmm.SyncRequest, out rmm
 		decode := func(it *api.Item) (api.Decoded[listedAgent], error) {
 			var a api.Agent
 			err := it.Decode(&a)
+			if err == nil && a.Site != nil && orgHint == "" {
+				// A site created after the index was read: learn it.
+				if _, known := sites.get(*a.Site); !known {
+					if err := sites.learn(ctx, s, *a.Site); err != nil {
+						return api.Decoded[listedAgent]{}, err
+					}
+				}
+			}
 			var d rmm.Device
 			if err == nil {
-				d, err = translateAgent(a, start, sites, orgHint)
-			}
-			if errors.Is(err, errUnknownSite) && a.Site != nil {
-				// A site created after the index was read: learn it.
-				if err = sites.learn(ctx, s, *a.Site); err != nil {
-					return api.Decoded[listedAgent]{}, err
-				}
 				d, err = translateAgent(a, start, sites, orgHint)
 			}
 			if err != nil {
@@ -203,8 +204,10 @@ func (x *sites) learn(ctx context.Context, s *session, pk int64) error {
 
 // siteIndex reads every site, for the site → client mapping the agent list
 // lacks (it carries only the site pk, API.md §4.4).
+func newSites() *sites { return &sites{m: map[int64]siteRef{}, tried: map[int64]bool{}} }
+
 func (p *Provider) siteIndex(ctx context.Context, s *session) (*sites, error) {
-	idx := &sites{m: map[int64]siteRef{}, tried: map[int64]bool{}}
+	idx := newSites()
 	err := s.api.Sites(ctx, s.pageSize, func(_ context.Context, site api.Site) error {
 		idx.m[site.ID] = siteRef{name: site.Name, clientID: site.Client}
 		return nil

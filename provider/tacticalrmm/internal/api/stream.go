@@ -152,7 +152,7 @@ type Item struct {
 // stream moves past it, so the next element can still be read.
 func (it *Item) Decode(v any) error {
 	it.read = true
-	err := jsonv2.UnmarshalDecode(it.dec, v, DecodeOptions())
+	err := jsonv2.UnmarshalDecode(it.dec, v) // the decoder carries the lenient options
 	if err == nil || it.fail(err) {
 		return err
 	}
@@ -230,7 +230,7 @@ func (c *Client) listInto(ctx context.Context, cl call, info *PageInfo, onItem f
 		return err
 	}
 	defer resp.Body.Close()
-	if err := decodeList(jsontext.NewDecoder(resp.Body, DecodeOptions()), info, onItem); err != nil {
+	if err := decodeList(jsontext.NewDecoder(resp.Body, lenient), info, onItem); err != nil {
 		if ce, ok := err.(callbackError); ok {
 			return ce.err
 		}
