@@ -152,9 +152,7 @@ func (s *Store) UpsertAlerts(ctx context.Context, tenantID, integrationID string
 			next := foldAlert(prev, e, now)
 			next.AssetID = assets[next.ExternalDeviceID]
 			if next.ID = prev.ID; next.ID == "" {
-				if next.ID, err = newUUID(); err != nil {
-					return err
-				}
+				next.ID = newUUID()
 			}
 			if err := w.addEvent(e.DedupKey, tenantID, integrationID, provider, prev, next); err != nil {
 				return err
@@ -343,14 +341,12 @@ func (w *alertWrite) addEvent(key, tenantID, integrationID, provider string, pre
 
 // newUUID returns a random (version 4) UUID: new alerts get their ids
 // here, so that their events can name them before they are written.
-func newUUID() (string, error) {
+func newUUID() string {
 	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", fmt.Errorf("alert id: %w", err)
-	}
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16]), nil
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
 // alertEventType names the event of an alert going from prev to next:

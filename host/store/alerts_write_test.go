@@ -68,10 +68,7 @@ func TestAlertWriteSkipsEventsOfAnotherAlert(t *testing.T) {
 	}
 	e, _ := normalizeAlert(trig("B", t0.Add(time.Hour)))
 	next := foldAlert(alertRow{}, e, t0) // as if the batch had not seen the stored alert
-	var err error
-	if next.ID, err = newUUID(); err != nil {
-		t.Fatal(err)
-	}
+	next.ID = newUUID()
 	w := &alertWrite{}
 	if err := w.addEvent(e.DedupKey, f.tenant, f.integration, "tacticalrmm", alertRow{}, next); err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -156,14 +155,16 @@ func (s *Store) FinishDeviceSync(ctx context.Context, ds DeviceSync, orgs []stri
 		return DeviceSyncResult{}, ErrNotFound
 	}
 	var res DeviceSyncResult
-	errStale := fmt.Errorf("%w: full device sync %d was finished already or a newer one began", ErrConflict, ds.Generation)
+	stale := false
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, finishSyncSQL, ds.TenantID, ds.IntegrationID, ds.Generation, complete)
 		if err != nil {
 			return fmt.Errorf("finish device sync: %w", err)
 		}
 		if tag.RowsAffected() == 0 {
-			return errStale
+			// Still drop the seen-set, which no finish will read.
+			stale = true
+			return dropSeen(ctx, tx, ds)
 		}
 		if complete {
 			tag, err := tx.Exec(ctx, markMissingSQL, ds.TenantID, ds.IntegrationID, ds.Generation, orgs)
@@ -185,14 +186,11 @@ func (s *Store) FinishDeviceSync(ctx context.Context, ds DeviceSync, orgs []stri
 		}
 		return dropSeen(ctx, tx, ds)
 	})
-	if errors.Is(err, errStale) {
-		// Still drop the seen-set, which no finish will read.
-		if derr := s.inTx(ctx, func(tx pgx.Tx) error { return dropSeen(ctx, tx, ds) }); derr != nil {
-			return DeviceSyncResult{}, errors.Join(err, derr)
-		}
-	}
 	if err != nil {
 		return DeviceSyncResult{}, err
+	}
+	if stale {
+		return DeviceSyncResult{}, fmt.Errorf("%w: full device sync %d was finished already or a newer one began", ErrConflict, ds.Generation)
 	}
 	return res, nil
 }

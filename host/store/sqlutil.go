@@ -19,6 +19,8 @@ const (
 	pgForeignKeyViolation = "23503"
 	pgCheckViolation      = "23514"
 	pgInvalidText         = "22P02"
+	pgDeadlock            = "40P01"
+	pgSerialization       = "40001"
 )
 
 // psql builds PostgreSQL statements ($1 placeholders) for pgx.
