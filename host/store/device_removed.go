@@ -3,8 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // retireRemovedSQL retires the assets of devices ($3) the RMM reports
@@ -20,8 +18,10 @@ WITH gone AS (
     INSERT INTO event_outbox (tenant, event_type, payload)
     SELECT $1::uuid, '` + EventDeviceDeleted + `', ` + deviceDeletedPayloadSQL(`'reason', 'deleted in the RMM'`) + `
       FROM gone g ORDER BY g.rmm_device_id
+), announce AS MATERIALIZED (
+    SELECT pg_notify('` + EventsChannel + `', '') IS NULL AS notified WHERE EXISTS (SELECT 1 FROM gone)
 )
-SELECT count(*) FROM gone`
+SELECT count(*) FROM gone LEFT JOIN announce ON true`
 }
 
 // RetireRemovedDevices retires the assets of devices the RMM reports
@@ -40,17 +40,8 @@ func (s *Store) RetireRemovedDevices(ctx context.Context, tenantID, integrationI
 		return 0, nil
 	}
 	var n int64
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if err := tx.QueryRow(ctx, retireRemovedSQL(), tenantID, integrationID, externalIDs).Scan(&n); err != nil {
-			return fmt.Errorf("retire removed devices: %w", err)
-		}
-		if n == 0 {
-			return nil
-		}
-		return notifyEvents(ctx, tx)
-	})
-	if err != nil {
-		return 0, err
+	if err := s.pool.QueryRow(ctx, retireRemovedSQL(), tenantID, integrationID, externalIDs).Scan(&n); err != nil {
+		return 0, fmt.Errorf("retire removed devices: %w", err)
 	}
 	return n, nil
 }

@@ -514,6 +514,14 @@ func TestEventsAreAnnouncedAtCommit(t *testing.T) {
 			_, err := ts.UpsertDevices(ctx, f.tenant, f.integration, "tacticalrmm", map[string]string{"org-1": f.client}, testDevices(2, "org-1"))
 			return err
 		}, false},
+		{"removed device retired", func() error {
+			_, err := ts.RetireRemovedDevices(ctx, f.tenant, f.integration, []string{testDevices(1, "org-1")[0].ExternalID})
+			return err
+		}, true},
+		{"nothing to retire", func() error {
+			_, err := ts.RetireRemovedDevices(ctx, f.tenant, f.integration, []string{testDevices(1, "org-1")[0].ExternalID})
+			return err
+		}, false},
 		{"alerts", func() error {
 			_, err := ts.UpsertAlerts(ctx, f.tenant, f.integration, []rmm.Alert{{ExternalID: "x"}})
 			return err

@@ -131,24 +131,12 @@ func (s *Store) ClaimJob(ctx context.Context, owner string, lease time.Duration)
 	if owner == "" {
 		return Job{}, false, &InvalidError{Field: "owner", Msg: "is required"}
 	}
-	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		job, ok, err = claimJob(ctx, tx, owner, lease)
-		if err != nil || !ok {
-			return err
-		}
-		if err := notifyEvents(ctx, tx); err != nil {
-			return fmt.Errorf("claim job: %w", err)
-		}
-		return nil
-	})
-	if err != nil {
-		return Job{}, false, err
-	}
-	return job, ok, nil
+	// One statement, notify included: idle workers run it at every poll.
+	return claimJob(ctx, s.pool, owner, lease)
 }
 
-func claimJob(ctx context.Context, tx pgx.Tx, owner string, lease time.Duration) (Job, bool, error) {
-	rows, err := tx.Query(ctx, `
+func claimJob(ctx context.Context, q queryer, owner string, lease time.Duration) (Job, bool, error) {
+	rows, err := q.Query(ctx, `
 WITH next AS (
     SELECT tenant, job_id FROM sync_jobs
      WHERE status = 'queued' AND run_after <= now()
@@ -169,8 +157,10 @@ WITH next AS (
     INSERT INTO event_outbox (tenant, event_type, payload)
     SELECT c.tenant, '`+EventSyncStarted+`', jsonb_build_object(`+syncEventBase("c", "i.provider")+`, 'attempt', c.attempts)
       FROM claimed c JOIN syncing i ON i.tenant = c.tenant AND i.integration_id = c.integration_id
+), announce AS MATERIALIZED (
+    SELECT pg_notify('`+EventsChannel+`', '') IS NULL AS notified WHERE EXISTS (SELECT 1 FROM claimed)
 )
-SELECT `+jobColumns+` FROM claimed`, owner, micros(lease))
+SELECT `+jobColumns+` FROM claimed LEFT JOIN announce ON true`, owner, micros(lease))
 	if err != nil {
 		return Job{}, false, fmt.Errorf("claim job: %w", err)
 	}
