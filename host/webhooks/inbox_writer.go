@@ -174,16 +174,3 @@ func (w *inboxWriter) insertSafely(deadline time.Time, rows []store.InboxRow) (o
 	}()
 	return w.insert(ctx, rows)
 }
-
-// queued is how many deliveries wait for a writer (tests).
-func (w *inboxWriter) queued() int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	n := 0
-	for _, q := range w.queue {
-		if !q.cancelled {
-			n++
-		}
-	}
-	return n
-}

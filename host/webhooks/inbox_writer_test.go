@@ -200,3 +200,16 @@ func TestInboxWriterTurnsAPanicIntoAnError(t *testing.T) {
 		t.Fatal("second delivery reported success")
 	}
 }
+
+// queued is how many deliveries wait for a writer .
+func (w *inboxWriter) queued() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := 0
+	for _, q := range w.queue {
+		if !q.cancelled {
+			n++
+		}
+	}
+	return n
+}

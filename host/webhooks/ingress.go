@@ -127,7 +127,7 @@ func (in *Ingress) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if errors.Is(err, store.ErrStaleSecret) {
 		// The secret was rotated or the integration disconnected since
 		// the secret was cached: decide again on what the database says.
-		in.targets.drop(integrationID)
+		in.targets.drop(targetKey(provider, integrationID))
 		if target, ok = in.authenticate(ctx, w, r, provider, integrationID, header, got); !ok {
 			return
 		}
@@ -153,17 +153,20 @@ func (in *Ingress) store(ctx context.Context, d store.NewInboxDelivery) (store.I
 	return in.writer.store(ctx, row, len(d.Body))
 }
 
-// cachedTarget matches the secret got against the cached targets of an
-// integration. A miss, or a secret that does not match, is decided on a
+// cachedTarget matches the secret got against the cached live targets of
+// an integration. A miss, or a secret that does not match, is decided on a
 // fresh look-up (authenticate): the secret may have just been rotated.
 func (in *Ingress) cachedTarget(provider, integrationID, got string) (store.WebhookTarget, bool) {
-	targets, ok := in.targets.get(integrationID)
+	live, ok := in.targets.get(targetKey(provider, integrationID))
 	if !ok {
 		return store.WebhookTarget{}, false
 	}
-	live, _ := liveTargets(targets, provider)
 	return matchSecret(live, got)
 }
+
+// targetKey keys the target cache: the live targets depend on the
+// provider named in the path.
+func targetKey(provider, integrationID string) string { return provider + "/" + integrationID }
 
 // authenticate looks the integration up, caches what it found and matches
 // the secret got; when ok is false it has answered the request (404, 401
@@ -175,8 +178,8 @@ func (in *Ingress) authenticate(ctx context.Context, w http.ResponseWriter, r *h
 		in.unavailable(w, "find integration", integrationID, err)
 		return target, false
 	}
-	in.targets.put(integrationID, targets)
 	live, status := liveTargets(targets, provider)
+	in.targets.put(targetKey(provider, integrationID), live)
 	if live == nil {
 		writeError(w, http.StatusNotFound, "not_found", status)
 		return target, false

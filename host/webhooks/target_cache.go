@@ -18,10 +18,10 @@ const DefaultSecretCacheTTL = time.Minute
 // dropped, and if that is not enough, all of them.
 const maxCachedTargets = 10000
 
-// targetCache keeps, per integration id, the webhook targets as the
-// database last said, so that a storm of deliveries does not look up and
-// decrypt the secret once each. Only targets that take deliveries are
-// kept; every refusal is decided on a fresh look-up.
+// targetCache keeps, per provider and integration id, the webhook targets
+// that take deliveries as the database last said, so that a storm of
+// deliveries does not look up and decrypt the secret once each; every
+// refusal is decided on a fresh look-up.
 type targetCache struct {
 	ttl time.Duration
 	now func() time.Time
@@ -39,13 +39,13 @@ func newTargetCache(ttl time.Duration) *targetCache {
 	return &targetCache{ttl: ttl, now: time.Now, m: map[string]cachedTargets{}}
 }
 
-// get returns the cached targets of an integration id, if fresh.
-func (c *targetCache) get(integrationID string) ([]store.WebhookTarget, bool) {
+// get returns the cached live targets of a key, if fresh.
+func (c *targetCache) get(key string) ([]store.WebhookTarget, bool) {
 	if c.ttl <= 0 {
 		return nil, false
 	}
 	c.mu.RLock()
-	e, ok := c.m[integrationID]
+	e, ok := c.m[key]
 	c.mu.RUnlock()
 	if !ok || !c.now().Before(e.expires) {
 		return nil, false
@@ -53,24 +53,20 @@ func (c *targetCache) get(integrationID string) ([]store.WebhookTarget, bool) {
 	return e.targets, true
 }
 
-// put caches targets when one of them takes deliveries, else forgets the
-// id.
-func (c *targetCache) put(integrationID string, targets []store.WebhookTarget) {
+// put caches the live targets of a key, or forgets the key when there are
+// none: every refusal is decided on a fresh look-up.
+func (c *targetCache) put(key string, live []store.WebhookTarget) {
 	if c.ttl <= 0 {
 		return
 	}
-	live := false
-	for _, t := range targets {
-		live = live || (!t.Disconnected && t.Secret != "")
-	}
-	if !live {
-		c.drop(integrationID)
+	if len(live) == 0 {
+		c.drop(key)
 		return
 	}
 	now := c.now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.m[integrationID]; !ok && len(c.m) >= maxCachedTargets {
+	if _, ok := c.m[key]; !ok && len(c.m) >= maxCachedTargets {
 		for id, e := range c.m {
 			if !now.Before(e.expires) {
 				delete(c.m, id)
@@ -80,12 +76,12 @@ func (c *targetCache) put(integrationID string, targets []store.WebhookTarget) {
 			clear(c.m)
 		}
 	}
-	c.m[integrationID] = cachedTargets{targets: targets, expires: now.Add(c.ttl)}
+	c.m[key] = cachedTargets{targets: live, expires: now.Add(c.ttl)}
 }
 
-// drop forgets an integration id.
-func (c *targetCache) drop(integrationID string) {
+// drop forgets a key.
+func (c *targetCache) drop(key string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	delete(c.m, integrationID)
+	delete(c.m, key)
 }
