@@ -44,11 +44,16 @@ func (v deviceValues) detailValues() []any {
 }
 
 func detailColumns(server bool) string {
-	cols := `os_type, os_version, cpu_model, cpu_cores, ram_gb, agent_version, last_reboot_at, system_info, "current_user", last_user, uptime_seconds, lan_ip, wan_ip, disk_usage`
+	return `os_type, os_version, cpu_model, cpu_cores, ram_gb, agent_version, last_reboot_at, system_info, "current_user", last_user, uptime_seconds, lan_ip, wan_ip, disk_usage, ` +
+		detailKindColumn(server)
+}
+
+// detailKindColumn is the last detail column, the one the two kinds differ by.
+func detailKindColumn(server bool) string {
 	if server {
-		return cols + ", primary_ip"
+		return "primary_ip"
 	}
-	return cols + ", storage_capacity_gb"
+	return "storage_capacity_gb"
 }
 
 func detailTable(server bool) string {

@@ -16,13 +16,12 @@ import (
 // writes, changed or not. It leaves the same final rows as the host's store
 // (the checksum check verifies that).
 type naiveStore struct {
-	conn       *pgx.Conn
-	fx         fixture
-	provider   string
-	created    int64
-	updated    int64
-	skipped    int64
-	detailCols [2]string // workstation, server
+	conn     *pgx.Conn
+	fx       fixture
+	provider string
+	created  int64
+	updated  int64
+	skipped  int64
 }
 
 func newNaiveStore(ctx context.Context, dsn string, fx fixture) (*naiveStore, error) {
@@ -30,8 +29,7 @@ func newNaiveStore(ctx context.Context, dsn string, fx fixture) (*naiveStore, er
 	if err != nil {
 		return nil, fmt.Errorf("naive store: %w", err)
 	}
-	return &naiveStore{conn: conn, fx: fx, provider: providerName,
-		detailCols: [2]string{detailColumns(false), detailColumns(true)}}, nil
+	return &naiveStore{conn: conn, fx: fx, provider: providerName}, nil
 }
 
 func (n *naiveStore) close(ctx context.Context) { _ = n.conn.Close(context.WithoutCancel(ctx)) }
@@ -113,7 +111,7 @@ func (n *naiveStore) insertDevice(ctx context.Context, tx pgx.Tx, v deviceValues
 
 func (n *naiveStore) insertDetail(ctx context.Context, tx pgx.Tx, v deviceValues, assetID string) error {
 	args := append([]any{n.fx.tenantID, assetID}, v.detailValues()...)
-	_, err := tx.Exec(ctx, `INSERT INTO `+detailTable(v.isServer)+` (tenant, asset_id, `+n.cols(v.isServer)+`)
+	_, err := tx.Exec(ctx, `INSERT INTO `+detailTable(v.isServer)+` (tenant, asset_id, `+detailColumns(v.isServer)+`)
 	    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`, args...)
 	if err != nil {
 		return fmt.Errorf("insert %s: %w", detailTable(v.isServer), err)
@@ -139,14 +137,10 @@ func (n *naiveStore) updateDevice(ctx context.Context, tx pgx.Tx, v deviceValues
 		}
 	}
 	args = append([]any{tenant, assetID}, v.detailValues()...)
-	last := "storage_capacity_gb"
-	if v.isServer {
-		last = "primary_ip"
-	}
 	tag, err := tx.Exec(ctx, `UPDATE `+detailTable(v.isServer)+` SET os_type = $3, os_version = $4, cpu_model = $5,
 	        cpu_cores = $6, ram_gb = $7, agent_version = $8, last_reboot_at = $9, system_info = $10,
 	        "current_user" = $11, last_user = $12, uptime_seconds = $13, lan_ip = $14, wan_ip = $15,
-	        disk_usage = $16, `+last+` = $17
+	        disk_usage = $16, `+detailKindColumn(v.isServer)+` = $17
 	    WHERE tenant = $1 AND asset_id = $2`, args...)
 	if err != nil {
 		return fmt.Errorf("update %s: %w", detailTable(v.isServer), err)
@@ -173,11 +167,4 @@ func (n *naiveStore) updateDevice(ctx context.Context, tx pgx.Tx, v deviceValues
 		}
 	}
 	return nil
-}
-
-func (n *naiveStore) cols(server bool) string {
-	if server {
-		return n.detailCols[1]
-	}
-	return n.detailCols[0]
 }
