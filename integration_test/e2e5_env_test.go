@@ -378,8 +378,8 @@ func (e *e5Env) count(t *testing.T, query string, args ...any) int {
 // pid (psa-host launches its plugins itself).
 func e5PluginPIDs(pid int) []int {
 	var out []int
-	for _, child := range childPlugins(pid) {
-		if e5IsPlugin(child) {
+	for _, child := range childPlugins(pid) { // live plugins already
+		if pluginExe(child) == e5PluginName {
 			out = append(out, child)
 		}
 	}
@@ -388,16 +388,7 @@ func e5PluginPIDs(pid int) []int {
 
 // e5IsPlugin reports whether pid is a live Tactical plugin process.
 func e5IsPlugin(pid int) bool {
-	cmd, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-	if err != nil {
-		return false
-	}
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil || e5Zombie(string(stat)) {
-		return false
-	}
-	exe, _, _ := strings.Cut(string(cmd), "\x00")
-	return filepath.Base(exe) == e5PluginName
+	return pluginExe(pid) == e5PluginName && processAlive(pid)
 }
 
 // e5Zombie reads the state field of /proc/<pid>/stat ("pid (comm) S ...").

@@ -74,12 +74,17 @@ func childPlugins(pid int) []int {
 
 // isPluginProcess reports whether pid is a live (not zombie) plugin.
 func isPluginProcess(pid int) bool {
+	return strings.HasPrefix(pluginExe(pid), "rmm-provider-") && processAlive(pid)
+}
+
+// pluginExe is the base name of pid's executable, "" when pid is gone.
+func pluginExe(pid int) string {
 	cmd, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
 	if err != nil {
-		return false
+		return ""
 	}
 	exe, _, _ := strings.Cut(string(cmd), "\x00")
-	return strings.HasPrefix(filepath.Base(exe), "rmm-provider-") && processAlive(pid)
+	return filepath.Base(exe)
 }
 
 // processAlive reports whether pid exists and is not a zombie.
