@@ -53,33 +53,10 @@ func sqlEventTime(expr string) string {
 	return `to_char(` + expr + ` AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`
 }
 
-// syncType is the syncType of a job kind's RMM_SYNC_* events.
-func syncType(kind string) string {
-	if kind == JobOrgs {
-		return "organizations"
-	}
-	return kind
-}
-
-// sqlSyncType is syncType as an SQL expression over a job kind.
+// sqlSyncType is the syncType of RMM_SYNC_* events, as an SQL expression
+// over a job kind: "organizations" for orgs, else the kind.
 func sqlSyncType(kind string) string {
 	return `CASE ` + kind + ` WHEN '` + JobOrgs + `' THEN 'organizations' ELSE ` + kind + ` END`
-}
-
-// emitEvent writes one event in the caller's transaction and announces it
-// at commit. The payload gets tenantId as every Alga event does.
-func emitEvent(ctx context.Context, tx queryer, tenantID, eventType string, payload map[string]any) error {
-	payload["tenantId"] = tenantID
-	data, err := json.Marshal(payload)
-	if err != nil {
-		return fmt.Errorf("event %s: %w", eventType, err)
-	}
-	if _, err := tx.Exec(ctx, `
-WITH e AS (INSERT INTO event_outbox (tenant, event_type, payload) VALUES ($1, $2, $3))
-SELECT pg_notify($4, '')`, tenantID, eventType, data, EventsChannel); err != nil {
-		return fmt.Errorf("event %s: %w", eventType, err)
-	}
-	return nil
 }
 
 // notifyEvents announces events written set-based in tx (NOTIFY is

@@ -122,6 +122,13 @@ func syncEventBase(j, provider string) string {
 	'syncType', ` + sqlSyncType(j+".kind") + `, 'syncMode', ` + j + `.mode, 'jobId', ` + j + `.job_id`
 }
 
+// syncItems is the SQL of the item counts of RMM_SYNC_COMPLETED and
+// _FAILED events, over a job row j.
+func syncItems(j string) string {
+	return `'itemsProcessed', ` + j + `.items_processed, 'itemsCreated', ` + j + `.items_created, 'itemsUpdated', ` +
+		j + `.items_updated, 'itemsFailed', ` + j + `.items_failed, 'itemsDeleted', ` + j + `.items_deleted`
+}
+
 // ClaimJob leases the oldest due queued job of any tenant to owner, marks
 // it running, counts the attempt and writes RMM_SYNC_STARTED. Replicas
 // never claim the same job: the row is taken with FOR UPDATE SKIP LOCKED.
@@ -217,15 +224,14 @@ func (s *Store) FinishJob(ctx context.Context, jobID, owner, status, errMsg stri
 	}
 	return s.inTx(ctx, func(tx pgx.Tx) error {
 		var tenantID, integrationID, kind, mode, provider string
-		var processed int64
 		err := tx.QueryRow(ctx, `
 UPDATE sync_jobs
    SET status = $3, error = NULLIF($4, ''), items_created = $5, items_updated = $6, items_unchanged = $7,
        items_failed = $8, items_deleted = $9, finished_at = now(), lease_expires_at = NULL
  WHERE status = 'running' AND job_id = $1 AND lease_owner = $2
-RETURNING tenant, integration_id, kind, mode, items_processed`,
+RETURNING tenant, integration_id, kind, mode`,
 			jobID, owner, status, errMsg, counts.Created, counts.Updated, counts.Unchanged, counts.Failed,
-			counts.Deleted).Scan(&tenantID, &integrationID, &kind, &mode, &processed)
+			counts.Deleted).Scan(&tenantID, &integrationID, &kind, &mode)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("%w: job %s is not running under this lease", ErrConflict, jobID)
 		}
@@ -246,8 +252,23 @@ RETURNING provider`, tenantID, integrationID, syncStatus, errMsg, mode).Scan(&pr
 		if err != nil {
 			return fmt.Errorf("finish job: %w", err)
 		}
-		if err := emitEvent(ctx, tx, tenantID, finishEventType(status), finishEventPayload(
-			jobID, integrationID, provider, kind, mode, status, errMsg, processed, counts)); err != nil {
+		eventType := EventSyncCompleted
+		if status != JobSucceeded {
+			eventType = EventSyncFailed
+		}
+		if _, err := tx.Exec(ctx, `
+WITH e AS (
+    INSERT INTO event_outbox (tenant, event_type, payload)
+    SELECT j.tenant, $3, jsonb_build_object(`+syncEventBase("j", "$4::text")+`, `+syncItems("j")+`)
+           || CASE $5::text
+                WHEN '`+JobSucceeded+`' THEN '{}'::jsonb
+                WHEN '`+JobCancelled+`' THEN jsonb_build_object('error', jsonb_build_object(
+                     'code', '`+JobCancelled+`', 'message', coalesce(NULLIF($6::text, ''), 'the sync was cancelled')))
+                ELSE jsonb_build_object('error', jsonb_build_object('message', $6::text))
+              END
+      FROM sync_jobs j WHERE j.tenant = $1 AND j.job_id = $2
+)
+SELECT pg_notify('`+EventsChannel+`', '')`, tenantID, jobID, eventType, provider, status, errMsg); err != nil {
 			return fmt.Errorf("finish job: %w", err)
 		}
 		if status != JobSucceeded || !validJobKind(kind) {
@@ -265,34 +286,6 @@ ON CONFLICT (tenant, integration_id, kind) DO UPDATE
 		}
 		return nil
 	})
-}
-
-// finishEventType is the event a job's final status writes.
-func finishEventType(status string) string {
-	if status == JobSucceeded {
-		return EventSyncCompleted
-	}
-	return EventSyncFailed
-}
-
-// finishEventPayload is an RMM_SYNC_COMPLETED or _FAILED payload.
-func finishEventPayload(jobID, integrationID, provider, kind, mode, status, errMsg string, processed int64, c Counts) map[string]any {
-	p := map[string]any{
-		"integrationId": integrationID, "provider": provider, "syncType": syncType(kind), "syncMode": mode,
-		"jobId": jobID, "itemsProcessed": processed, "itemsCreated": c.Created, "itemsUpdated": c.Updated,
-		"itemsFailed": c.Failed, "itemsDeleted": c.Deleted,
-	}
-	if status != JobSucceeded {
-		e := map[string]any{"message": errMsg}
-		if status == JobCancelled {
-			e["code"] = JobCancelled
-			if errMsg == "" {
-				e["message"] = "the sync was cancelled"
-			}
-		}
-		p["error"] = e
-	}
-	return p
 }
 
 // ExpireJobLeases handles running jobs whose lease ran out (their host
@@ -319,8 +312,7 @@ WITH expired AS (
 ), failed_events AS (
     INSERT INTO event_outbox (tenant, event_type, payload)
     SELECT e.tenant, '`+EventSyncFailed+`', jsonb_build_object(`+syncEventBase("e", "i.provider")+`,
-           'itemsProcessed', e.items_processed, 'itemsCreated', e.items_created, 'itemsUpdated', e.items_updated,
-           'itemsFailed', e.items_failed, 'itemsDeleted', e.items_deleted, 'error', jsonb_build_object('message', $2::text))
+           `+syncItems("e")+`, 'error', jsonb_build_object('message', $2::text))
       FROM expired e JOIN rmm_integrations i ON i.tenant = e.tenant AND i.integration_id = e.integration_id
      WHERE e.status = 'failed'
      ORDER BY e.tenant, e.job_id
